@@ -1,0 +1,29 @@
+# Everything a fresh machine with only python3 needs: `make demo`, `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# The main job on the embedded emulator: plan, apply, plan again (no changes).
+demo: $(STAMP)
+	rm -rf .polar-meters
+	$(BIN)/polar-meters validate examples/
+	$(BIN)/polar-meters --server local plan examples/
+	$(BIN)/polar-meters --server local apply --auto-approve examples/
+	$(BIN)/polar-meters --server local plan --detailed-exitcode examples/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .polar-meters .pytest_cache

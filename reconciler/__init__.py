@@ -1,0 +1,3 @@
+"""polar-meters: Polar usage meters as code."""
+
+__version__ = "0.1.0"

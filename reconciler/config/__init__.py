@@ -1,0 +1,1 @@
+"""Loading and validating meter configuration files (YAML) into desired meters."""
