@@ -1,0 +1,68 @@
+"""Field-level differences between two meter specs, from deepdiff, as readable paths."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.model import SPEC_FIELDS
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class _Absent:
+    """Marks the side of a change where the field does not exist."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed leaf (or added/removed subtree): ``filter.clauses[1].value: "a" → "b"``."""
+
+    path: str
+    before: Any
+    after: Any
+
+    @property
+    def field(self) -> str:
+        """The top-level spec field this change belongs to (``filter``, ``metadata``…)."""
+        return re.split(r"[.\[]", self.path, maxsplit=1)[0]
+
+
+def format_path(parts: list[Any]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.match(str(part)):
+            out += f".{part}" if out else str(part)
+        else:
+            out += f"[{part!r}]"
+    return out
+
+
+def _sort_key(parts: list[Any]) -> tuple[Any, ...]:
+    head = SPEC_FIELDS.index(parts[0]) if parts and parts[0] in SPEC_FIELDS else len(SPEC_FIELDS)
+    return (head, [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in parts[1:]])
+
+
+def diff_specs(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
+    """Every difference between two normalised specs, in spec field order."""
+    tree = DeepDiff(before, after, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
+    found: list[tuple[list[Any], FieldChange]] = []
+    for kind, levels in tree.items():
+        for level in levels:
+            parts = level.path(output_format="list")
+            t1 = ABSENT if kind.endswith("_added") else level.t1
+            t2 = ABSENT if kind.endswith("_removed") else level.t2
+            found.append((parts, FieldChange(format_path(parts), t1, t2)))
+    found.sort(key=lambda pair: _sort_key(pair[0]))
+    return [change for _, change in found]

@@ -1,0 +1,61 @@
+"""The Plan: a value describing what apply would do. Planning does no I/O; rendering and
+applying both consume the same Plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reconciler.diff import FieldChange
+from reconciler.model import Location
+
+ActionKind = Literal["create", "update", "adopt"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """The exact request apply will send for an action."""
+
+    method: str
+    path: str
+    body: dict[str, Any]
+
+
+@dataclass
+class Action:
+    kind: ActionKind
+    key: str
+    name: str
+    meter_id: str | None  # None for a create
+    before: dict[str, Any] | None  # remote spec (None for a create)
+    after: dict[str, Any]  # desired spec
+    changes: list[FieldChange]
+    request: Request
+    location: Location | None = None
+    note: str | None = None  # why an adopt matched, a re-keying, …
+
+
+@dataclass(frozen=True)
+class RemoteRef:
+    """A remote meter the plan saw but leaves alone."""
+
+    id: str
+    name: str
+    key: str | None = None
+
+
+@dataclass
+class Plan:
+    server: str
+    organization_id: str | None
+    actions: list[Action] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # keys already as configured
+    unmanaged: list[RemoteRef] = field(default_factory=list)  # remote meters without our tag
+    missing: list[RemoteRef] = field(default_factory=list)  # tagged, key not in configuration
+
+    def count(self, kind: ActionKind) -> int:
+        return sum(1 for a in self.actions if a.kind == kind)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)

@@ -1,0 +1,220 @@
+"""Planning: match desired meters to remote ones, diff them, and say what to send.
+
+Pure: takes already-loaded desired and remote meters, returns a Plan or raises PlanError.
+
+Identity, in order, for each configured key:
+1. the remote meter tagged with the key (metadata ``polar_meters_key``);
+2. the meter pinned by ``id:`` (adopted, i.e. tagged, when it is not tagged yet);
+3. exactly one untagged, active remote meter with exactly the same name (adopted).
+Otherwise the meter is created. Ambiguities are errors listing the candidates' ids.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from reconciler.diff import ABSENT, FieldChange, diff_specs
+from reconciler.errors import UserError
+from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter
+from reconciler.plan import Action, Plan, RemoteRef, Request
+
+
+class PlanError(UserError):
+    """The configuration and Polar's meters cannot be matched unambiguously."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"cannot plan: {problems[0]}"
+            if len(problems) == 1
+            else f"cannot plan, {len(problems)} problems: " + "; ".join(problems)
+        )
+
+
+def _where(meter: DesiredMeter) -> str:
+    return f" ({meter.location})" if meter.location else ""
+
+
+def _metadata_body(key: str, metadata: dict[str, Any]) -> dict[str, Any]:
+    return {**metadata, TAG_KEY: key}
+
+
+def create_body(
+    meter: DesiredMeter, organization_id: str | None = None
+) -> dict[str, Any]:
+    spec = meter.spec
+    body: dict[str, Any] = {
+        "name": spec["name"],
+        "unit": spec["unit"],
+        "filter": spec["filter"],
+        "aggregation": spec["aggregation"],
+        "metadata": _metadata_body(meter.key, spec["metadata"]),
+    }
+    if spec["custom_label"] is not None:
+        body["custom_label"] = spec["custom_label"]
+    if spec["custom_multiplier"] is not None:
+        body["custom_multiplier"] = spec["custom_multiplier"]
+    if organization_id:
+        body["organization_id"] = organization_id
+    return body
+
+
+def update_body(meter: DesiredMeter, changed: set[str]) -> dict[str, Any]:
+    """Only the fields that changed: Polar refuses filter/aggregation on a meter that has
+    processed events even when they are unchanged, and metadata is replaced whole."""
+    spec = meter.spec
+    body: dict[str, Any] = {}
+    for name in ("name", "unit", "custom_label", "custom_multiplier", "filter", "aggregation"):
+        if name in changed:
+            body[name] = spec[name]
+    if "metadata" in changed:
+        body["metadata"] = _metadata_body(meter.key, spec["metadata"])
+    if "archived" in changed:
+        body["is_archived"] = spec["archived"]
+    return body
+
+
+def _match(
+    desired: list[DesiredMeter], remote: list[RemoteMeter]
+) -> tuple[dict[str, tuple[RemoteMeter, str]], list[str]]:
+    """Map each configured key to (remote meter, how it matched); collect ambiguities."""
+    problems: list[str] = []
+    by_id = {m.id: m for m in remote}
+    by_tag: dict[str, list[RemoteMeter]] = defaultdict(list)
+    by_name: dict[str, list[RemoteMeter]] = defaultdict(list)
+    for m in remote:
+        if m.key is not None:
+            by_tag[m.key].append(m)
+        elif not m.archived:
+            by_name[m.spec["name"]].append(m)
+    configured = {d.key for d in desired}
+    matched: dict[str, tuple[RemoteMeter, str]] = {}
+    claimed: dict[str, str] = {}  # remote id -> key that claimed it
+
+    for d in desired:
+        tagged = by_tag.get(d.key, [])
+        if len(tagged) > 1:
+            ids = ", ".join(m.id for m in tagged)
+            problems.append(f"key {d.key!r}{_where(d)} is tagged on several meters: {ids}")
+            continue
+        if tagged:
+            m = tagged[0]
+            if d.id and d.id != m.id:
+                problems.append(
+                    f"key {d.key!r}{_where(d)} is pinned to {d.id} but meter {m.id} carries it"
+                )
+                continue
+            matched[d.key] = (m, "tag")
+        elif d.id:
+            m = by_id.get(d.id)
+            if m is None:
+                problems.append(
+                    f"key {d.key!r}{_where(d)} is pinned to {d.id}, which is not a meter of "
+                    "this organization"
+                )
+                continue
+            if m.key is not None and m.key in configured:
+                problems.append(
+                    f"key {d.key!r}{_where(d)} is pinned to {d.id}, which belongs to key {m.key!r}"
+                )
+                continue
+            matched[d.key] = (m, "pin")
+        else:
+            candidates = by_name.get(d.spec["name"], [])
+            if len(candidates) > 1:
+                ids = ", ".join(m.id for m in candidates)
+                problems.append(
+                    f"key {d.key!r}{_where(d)}: several untagged meters are named "
+                    f"{d.spec['name']!r} ({ids}); pin one with `id:`"
+                )
+                continue
+            if candidates:
+                matched[d.key] = (candidates[0], "name")
+        if d.key in matched:
+            m = matched[d.key][0]
+            if m.id in claimed:
+                problems.append(
+                    f"keys {claimed[m.id]!r} and {d.key!r}{_where(d)} both match meter {m.id}"
+                )
+            claimed[m.id] = d.key
+    return matched, problems
+
+
+def make_plan(
+    desired: list[DesiredMeter],
+    remote: list[RemoteMeter],
+    *,
+    server: str,
+    organization_id: str | None,
+    send_organization_id: bool = False,
+) -> Plan:
+    """Compare the configuration with Polar's meters. No I/O."""
+    matched, problems = _match(desired, remote)
+    if problems:
+        raise PlanError(problems)
+    plan = Plan(server=server, organization_id=organization_id)
+    for d in desired:
+        if d.key not in matched:
+            plan.actions.append(
+                Action(
+                    kind="create",
+                    key=d.key,
+                    name=d.spec["name"],
+                    meter_id=None,
+                    before=None,
+                    after=d.spec,
+                    changes=[],
+                    request=Request(
+                        "POST",
+                        "/v1/meters/",
+                        create_body(d, organization_id if send_organization_id else None),
+                    ),
+                    location=d.location,
+                )
+            )
+            continue
+        m, how = matched[d.key]
+        changes = diff_specs(m.spec, d.spec)
+        tag = (m.raw.get("metadata") or {}).get(TAG_KEY, ABSENT)
+        if tag != d.key:
+            changes.append(FieldChange(f"metadata.{TAG_KEY}", tag, d.key))
+        if not changes:
+            plan.unchanged.append(d.key)
+            continue
+        note = None
+        if how == "name":
+            note = "adopt: untagged meter with the same name"
+        elif how == "pin" and m.key is None:
+            note = "adopt: pinned by id"
+        elif how == "pin":
+            note = f"re-key: was managed as {m.key!r}"
+        plan.actions.append(
+            Action(
+                kind="adopt" if how != "tag" else "update",
+                key=d.key,
+                name=d.spec["name"],
+                meter_id=m.id,
+                before=m.spec,
+                after=d.spec,
+                changes=changes,
+                request=Request(
+                    "PATCH",
+                    f"/v1/meters/{m.id}",
+                    update_body(d, {c.field for c in changes}),
+                ),
+                location=d.location,
+                note=note,
+            )
+        )
+    claimed = {m.id for m, _ in matched.values()}
+    configured = {d.key for d in desired}
+    for m in remote:
+        if m.id in claimed:
+            continue
+        ref = RemoteRef(m.id, str(m.spec["name"]), m.key)
+        if m.key is None:
+            plan.unmanaged.append(ref)
+        elif m.key not in configured:
+            plan.missing.append(ref)
+    return plan

@@ -1,0 +1,205 @@
+"""Planning is pure: desired + remote in, Plan out. These tests build both sides by hand."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from reconciler.model import TAG_KEY, DesiredMeter, normalize_spec, remote_from_api
+from reconciler.planner import PlanError, make_plan
+
+ORG = "1dbfc517-0bbf-4301-9ba8-555ca42b9737"
+
+
+def spec(name: str = "API calls", **over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "name": name,
+        "filter": {
+            "conjunction": "and",
+            "clauses": [
+                {"property": "name", "operator": "eq", "value": "api_call"},
+                {
+                    "conjunction": "or",
+                    "clauses": [
+                        {"property": "tier", "operator": "eq", "value": "pro"},
+                        {"property": "tier", "operator": "ne", "value": 3},
+                    ],
+                },
+            ],
+        },
+        "aggregation": {"func": "sum", "property": "tokens"},
+        "metadata": {"team": "ai"},
+    }
+    base.update(over)
+    return base
+
+
+def desired(key: str, pin: str | None = None, **over: Any) -> DesiredMeter:
+    return DesiredMeter(key=key, spec=normalize_spec(spec(**over)), id=pin)
+
+
+def remote(key: str | None = None, meter_id: str | None = None, archived: bool = False, **over: Any):
+    data = spec(**over)
+    metadata = dict(data.pop("metadata"))
+    if key is not None:
+        metadata[TAG_KEY] = key
+    item = {
+        "metadata": metadata,
+        "created_at": "2026-01-01T00:00:00Z",
+        "modified_at": None,
+        "id": meter_id or str(uuid.uuid4()),
+        "unit": "scalar",
+        "custom_label": None,
+        "custom_multiplier": None,
+        "organization_id": ORG,
+        "archived_at": "2026-02-01T00:00:00Z" if archived else None,
+        **data,
+    }
+    return remote_from_api(item)
+
+
+def plan(d, r, **kw):
+    return make_plan(d, r, server="local", organization_id=ORG, **kw)
+
+
+def test_create_sends_tag_and_only_set_fields() -> None:
+    p = plan([desired("api-calls")], [])
+    (a,) = p.actions
+    assert a.kind == "create"
+    assert a.request.method == "POST" and a.request.path == "/v1/meters/"
+    assert a.request.body["metadata"] == {"team": "ai", TAG_KEY: "api-calls"}
+    assert "custom_label" not in a.request.body and "organization_id" not in a.request.body
+
+
+def test_personal_token_sends_organization_id() -> None:
+    p = plan([desired("api-calls")], [], send_organization_id=True)
+    assert p.actions[0].request.body["organization_id"] == ORG
+
+
+def test_tagged_and_equal_is_unchanged() -> None:
+    p = plan([desired("api-calls")], [remote("api-calls")])
+    assert not p.has_changes and p.unchanged == ["api-calls"]
+
+
+def test_normalisation_hides_representation_differences() -> None:
+    d = desired(
+        "api-calls",
+        filter={
+            "conjunction": "and",
+            "clauses": [{"property": "metadata.tier", "operator": "eq", "value": 1.0}],
+        },
+        aggregation={"func": "sum", "property": "metadata.tokens"},
+        metadata={"n": 2.0},
+    )
+    r = remote(
+        "api-calls",
+        filter={"conjunction": "and", "clauses": [{"property": "tier", "operator": "eq", "value": 1}]},
+        metadata={"n": 2},
+    )
+    assert not plan([d], [r]).has_changes
+
+
+def test_nested_change_has_exact_path_and_sends_only_filter() -> None:
+    d = desired("api-calls")
+    d.spec["filter"]["clauses"][1]["clauses"][0]["value"] = "team"
+    r = remote("api-calls")
+    (a,) = plan([d], [r]).actions
+    assert a.kind == "update"
+    assert [(c.path, c.before, c.after) for c in a.changes] == [
+        ("filter.clauses[1].clauses[0].value", "pro", "team")
+    ]
+    assert set(a.request.body) == {"filter"}
+    assert a.request.path == f"/v1/meters/{r.id}"
+
+
+def test_rename_is_update_in_place() -> None:
+    r = remote("api-calls")
+    (a,) = plan([desired("api-calls", name="API requests")], [r]).actions
+    assert a.kind == "update" and a.meter_id == r.id
+    assert a.request.body == {"name": "API requests"}
+
+
+def test_metadata_change_resends_whole_dict_with_tag() -> None:
+    r = remote("api-calls")
+    (a,) = plan([desired("api-calls", metadata={"team": "ml", "x": 1})], [r]).actions
+    assert a.request.body == {"metadata": {"team": "ml", "x": 1, TAG_KEY: "api-calls"}}
+    assert [c.path for c in a.changes] == ["metadata.team", "metadata.x"]
+
+
+def test_type_change_is_a_change() -> None:
+    d = desired("api-calls")
+    d.spec["filter"]["clauses"][1]["clauses"][1]["value"] = "3"
+    (a,) = plan([d], [remote("api-calls")]).actions
+    assert a.changes[0].before == 3 and a.changes[0].after == "3"
+
+
+def test_adopt_by_unique_name() -> None:
+    r = remote(None)
+    (a,) = plan([desired("api-calls")], [r]).actions
+    assert a.kind == "adopt" and a.meter_id == r.id
+    assert a.request.body == {"metadata": {"team": "ai", TAG_KEY: "api-calls"}}
+
+
+def test_archived_untagged_meter_is_not_adopted_by_name() -> None:
+    p = plan([desired("api-calls")], [remote(None, archived=True)])
+    assert [a.kind for a in p.actions] == ["create"]
+    assert len(p.unmanaged) == 1
+
+
+def test_two_untagged_candidates_is_an_error_listing_ids() -> None:
+    r1, r2 = remote(None), remote(None)
+    with pytest.raises(PlanError) as err:
+        plan([desired("api-calls")], [r1, r2])
+    assert r1.id in str(err.value) and r2.id in str(err.value)
+
+
+def test_two_meters_tagged_with_one_key_is_an_error() -> None:
+    r1, r2 = remote("api-calls"), remote("api-calls")
+    with pytest.raises(PlanError) as err:
+        plan([desired("api-calls")], [r1, r2])
+    assert r1.id in str(err.value) and r2.id in str(err.value)
+
+
+def test_pin_adopts_even_with_another_name() -> None:
+    r = remote(None, name="Legacy name")
+    (a,) = plan([desired("api-calls", pin=r.id)], [r, remote(None)]).actions
+    assert a.kind == "adopt" and a.meter_id == r.id
+    assert set(a.request.body) == {"name", "metadata"}
+
+
+def test_pin_to_unknown_meter_is_an_error() -> None:
+    with pytest.raises(PlanError, match="not a meter of this organization"):
+        plan([desired("api-calls", pin=str(uuid.uuid4()))], [])
+
+
+def test_pin_to_a_meter_of_another_configured_key_is_an_error() -> None:
+    r = remote("other", name="Other")
+    with pytest.raises(PlanError, match="belongs to key 'other'"):
+        plan([desired("api-calls", pin=r.id), desired("other", name="Other")], [r])
+
+
+def test_two_keys_matching_one_meter_is_an_error() -> None:
+    r = remote(None)
+    with pytest.raises(PlanError, match="both match meter"):
+        plan([desired("a"), desired("b", pin=r.id)], [r])
+
+
+def test_unmanaged_and_missing_are_counted_and_left_alone() -> None:
+    p = plan([desired("api-calls")], [remote("api-calls"), remote(None, name="Other"), remote("gone", name="Gone")])
+    assert not p.has_changes
+    assert [u.name for u in p.unmanaged] == ["Other"]
+    assert [m.key for m in p.missing] == ["gone"]
+
+
+def test_archived_tagged_meter_is_unarchived() -> None:
+    r = remote("api-calls", archived=True)
+    (a,) = plan([desired("api-calls")], [r]).actions
+    assert a.request.body == {"is_archived": False}
+
+
+def test_unit_change_to_scalar_clears_custom_fields() -> None:
+    r = remote("api-calls", unit="custom", custom_label="request", custom_multiplier=1000)
+    (a,) = plan([desired("api-calls")], [r]).actions
+    assert a.request.body == {"unit": "scalar", "custom_label": None, "custom_multiplier": None}
