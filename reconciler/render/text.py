@@ -1,0 +1,97 @@
+"""The plan as text, in Terraform's spirit: + create, ~ update/adopt, then a summary."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.diff import ABSENT, FieldChange, format_path
+from reconciler.plan import Action, Plan
+from reconciler.render.style import Styler
+
+SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "adopt": ("~", "cyan")}
+
+
+def value_text(value: Any) -> str:
+    if value is ABSENT:
+        return "(absent)"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _flatten(value: Any, parts: list[Any]) -> list[tuple[str, Any]]:
+    if isinstance(value, dict) and value:
+        out: list[tuple[str, Any]] = []
+        for k, v in value.items():
+            out.extend(_flatten(v, parts + [k]))
+        return out
+    if isinstance(value, list) and value:
+        out = []
+        for i, v in enumerate(value):
+            out.extend(_flatten(v, parts + [i]))
+        return out
+    return [(format_path(parts), value)]
+
+
+def create_lines(action: Action) -> list[tuple[str, Any]]:
+    """The fields a create sets, as (path, value), skipping unset optional ones."""
+    lines = []
+    for path, value in _flatten(action.after, []):
+        if path in ("custom_label", "custom_multiplier") and value is None:
+            continue
+        if path == "archived" and value is False:
+            continue
+        if path == "metadata" and value == {}:
+            continue
+        lines.append((path, value))
+    return lines
+
+
+def change_line(change: FieldChange) -> str:
+    return f"{change.path}: {value_text(change.before)} → {value_text(change.after)}"
+
+
+def header(plan: Plan) -> str:
+    org = plan.organization_id or "(the token's organization)"
+    return f"Polar: {plan.server} · organization {org}"
+
+
+def summary(plan: Plan) -> str:
+    if not plan.has_changes:
+        return "No changes. Polar's meters match the configuration."
+    return (
+        f"Plan: {plan.count('create')} to create, {plan.count('update')} to update, "
+        f"{plan.count('adopt')} to adopt, 0 to archive."
+    )
+
+
+def render_text(plan: Plan, color: bool = False) -> str:
+    s = Styler(color)
+    out = [s(header(plan), bold=True), ""]
+    if plan.has_changes:
+        out.append("polar-meters will perform the following actions:")
+        out.append("")
+    for action in plan.actions:
+        symbol, colour = SYMBOLS[action.kind]
+        ident = f" ({action.meter_id})" if action.meter_id else ""
+        note = f" — {action.note}" if action.note else ""
+        out.append(
+            s(f"  {symbol} {action.key}", fg=colour, bold=True)
+            + f" {json.dumps(action.name, ensure_ascii=False)}: {action.kind}{ident}{note}"
+        )
+        if action.kind == "create":
+            for path, value in create_lines(action):
+                out.append(s(f"      + {path}: {value_text(value)}", fg="green"))
+        else:
+            for change in action.changes:
+                out.append(s(f"      ~ {change_line(change)}", fg="yellow"))
+        out.append("")
+    out.append(s(summary(plan), bold=True))
+    extras = [f"{len(plan.unchanged)} unchanged"]
+    extras.append(f"{len(plan.unmanaged)} not managed here")
+    if plan.missing:
+        extras.append(
+            f"{len(plan.missing)} managed but missing from the configuration "
+            f"({', '.join(ref.key or ref.id for ref in plan.missing)}; left alone)"
+        )
+    out.append(", ".join(extras) + ".")
+    return "\n".join(out)
