@@ -9,6 +9,8 @@ meter. ``metadata`` never holds the ownership tag: that lives beside it as the m
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,3 +152,9 @@ def remote_from_api(item: dict[str, Any]) -> RemoteMeter:
         modified_at=item.get("modified_at"),
         raw=item,
     )
+
+
+def content_digest(value: Any) -> str:
+    """A stable digest of JSON-like data (key order does not matter)."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -44,6 +44,18 @@ class RemoteRef:
     key: str | None = None
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a plan saw of one remote meter, to tell later whether it changed since."""
+
+    id: str
+    key: str | None
+    name: str
+    modified_at: str | None
+    digest: str  # sha256 of the meter's content as Polar answered it
+    archived: bool = False
+
+
 @dataclass
 class Plan:
     server: str
@@ -52,6 +64,10 @@ class Plan:
     unchanged: list[str] = field(default_factory=list)  # keys already as configured
     unmanaged: list[RemoteRef] = field(default_factory=list)  # remote meters without our tag
     missing: list[RemoteRef] = field(default_factory=list)  # tagged, key not in configuration
+    seen: list[Fingerprint] = field(default_factory=list)  # every remote meter read
+    server_url: str | None = None
+    config_digest: str | None = None  # of the configuration files the plan was made from
+    config_files: list[str] = field(default_factory=list)
 
     def count(self, kind: ActionKind) -> int:
         return sum(1 for a in self.actions if a.kind == kind)

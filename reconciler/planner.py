@@ -16,8 +16,8 @@ from typing import Any
 
 from reconciler.diff import ABSENT, FieldChange, diff_specs
 from reconciler.errors import UserError
-from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter
-from reconciler.plan import Action, Plan, RemoteRef, Request
+from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter, content_digest
+from reconciler.plan import Action, Fingerprint, Plan, RemoteRef, Request
 
 
 class PlanError(UserError):
@@ -141,6 +141,17 @@ def _match(
     return matched, problems
 
 
+def fingerprint(meter: RemoteMeter) -> Fingerprint:
+    return Fingerprint(
+        id=meter.id,
+        key=meter.key,
+        name=str(meter.spec["name"]),
+        modified_at=meter.modified_at,
+        digest=content_digest(meter.raw),
+        archived=meter.archived,
+    )
+
+
 def make_plan(
     desired: list[DesiredMeter],
     remote: list[RemoteMeter],
@@ -207,6 +218,7 @@ def make_plan(
                 note=note,
             )
         )
+    plan.seen = [fingerprint(m) for m in remote]
     claimed = {m.id for m, _ in matched.values()}
     configured = {d.key for d in desired}
     for m in remote:

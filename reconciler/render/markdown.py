@@ -1,0 +1,80 @@
+"""The plan as a pull-request comment: title, summary table, one collapsible diff per meter.
+
+The first line is a hidden marker so a workflow can find its own comment and update it
+instead of adding one per push. The comment stays under GitHub's 65,536-character limit:
+past the budget, meter details are left out and the comment says how many.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from reconciler.plan import Action, Plan
+from reconciler.render.text import change_line, create_lines, value_text
+
+MARKER = "<!-- polar-meters:plan -->"
+LIMIT = 65_000
+SYMBOL = {"create": "+", "update": "~", "adopt": "~"}
+
+
+def _fence(body: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _details(action: Action) -> str:
+    if action.kind == "create":
+        lines = [f"+ {path}: {value_text(value)}" for path, value in create_lines(action)]
+    else:
+        lines = []
+        for change in action.changes:
+            lines.append(f"- {change.path}: {value_text(change.before)}")
+            lines.append(f"+ {change.path}: {value_text(change.after)}")
+    body = "\n".join(lines)
+    fence = _fence(body)
+    ident = f" · `{action.meter_id}`" if action.meter_id else ""
+    note = f" — {html.escape(action.note)}" if action.note else ""
+    summary = (
+        f"<code>{SYMBOL[action.kind]} {html.escape(action.key)}</code> "
+        f"{html.escape(action.name)} — <b>{action.kind}</b>{ident}{note}"
+    )
+    return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
+
+
+def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
+    org = f"`{plan.organization_id}`" if plan.organization_id else "the token's organization"
+    head = [
+        MARKER,
+        f"### polar-meters plan · {plan.server} · organization {org}",
+        "",
+        "| create | update | adopt | archive | unchanged | not managed |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {plan.count('create')} | {plan.count('update')} | {plan.count('adopt')} | 0 "
+        f"| {len(plan.unchanged)} | {len(plan.unmanaged)} |",
+        "",
+    ]
+    if not plan.has_changes:
+        head.append("**No changes.** Polar's meters match the configuration.")
+    if plan.missing:
+        keys = ", ".join(f"`{r.key}`" for r in plan.missing)
+        head.append(
+            f"{len(plan.missing)} managed meter(s) missing from the configuration, left alone: {keys}"
+        )
+        head.append("")
+    text = "\n".join(head)
+    blocks = [_details(a) for a in plan.actions]
+    reserve = 200  # room for the "left out" line
+    shown = 0
+    for block in blocks:
+        if len(text) + len(block) + 2 + reserve > limit:
+            break
+        text += "\n" + block + "\n"
+        shown += 1
+    if shown < len(blocks):
+        left = len(blocks) - shown
+        text += (
+            f"\n_{left} of {len(blocks)} changed meters not shown here (comment size limit); "
+            "the full plan is in the plan file._\n"
+        )
+    return text
