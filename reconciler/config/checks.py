@@ -1,0 +1,111 @@
+"""Checks the JSON Schema cannot express: how Polar really reads what was written.
+
+They run on any document, valid or not, and look only at values of the expected types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from reconciler.config.findings import Finding, quote
+from reconciler.config.yamlnodes import Path
+from reconciler.model import METADATA_PREFIX, TAG_KEY
+
+ORDER_OPERATORS = frozenset({"gt", "gte", "lt", "lte"})
+LIKE_OPERATORS = frozenset({"like", "not_like"})
+
+
+def check_document(document: Any) -> Iterator[Finding]:
+    """Findings for every meter of one file's document."""
+    meters = document.get("meters") if isinstance(document, dict) else None
+    if not isinstance(meters, dict):
+        return
+    for key, meter in meters.items():
+        if isinstance(meter, dict):
+            yield from check_meter(("meters", key), meter)
+
+
+def check_meter(path: Path, meter: dict[str, Any]) -> Iterator[Finding]:
+    metadata = meter.get("metadata")
+    if isinstance(metadata, dict) and TAG_KEY in metadata:
+        yield Finding(
+            (*path, "metadata", TAG_KEY),
+            f"{TAG_KEY} is reserved: polar-meters keeps the meter's key there; remove it",
+            at_key=True,
+            covers_schema=True,
+        )
+    aggregation = meter.get("aggregation")
+    if isinstance(aggregation, dict):
+        yield from _property_prefix((*path, "aggregation"), aggregation)
+    filter_ = meter.get("filter")
+    if isinstance(filter_, dict):
+        yield from _check_group((*path, "filter"), filter_)
+
+
+def _check_group(path: Path, group: dict[str, Any]) -> Iterator[Finding]:
+    clauses = group.get("clauses")
+    if not isinstance(clauses, list):
+        return
+    for index, clause in enumerate(clauses):
+        if not isinstance(clause, dict):
+            continue
+        where = (*path, "clauses", index)
+        if "clauses" in clause or "conjunction" in clause:
+            yield from _check_group(where, clause)
+        else:
+            yield from _check_clause(where, clause)
+
+
+def _check_clause(path: Path, clause: dict[str, Any]) -> Iterator[Finding]:
+    yield from _property_prefix(path, clause)
+    operator, value = clause.get("operator"), clause.get("value")
+    at = (*path, "value")
+    if isinstance(value, float):
+        yield Finding(at, _float_message(value), covers_schema=True)
+    elif operator in ORDER_OPERATORS and isinstance(value, str):
+        yield Finding(at, _order_message(operator, value))
+    elif operator in LIKE_OPERATORS and isinstance(value, str):
+        wild = [c for c in "%_" if c in value]
+        if wild:
+            shown = " and ".join(repr(c) for c in wild)
+            yield Finding(
+                at,
+                f"{operator} matches {shown} literally: Polar's {operator} is a plain "
+                "substring test, without wildcards",
+                severity="warning",
+            )
+
+
+def _property_prefix(path: Path, holder: dict[str, Any]) -> Iterator[Finding]:
+    prop = holder.get("property")
+    if isinstance(prop, str) and prop.startswith(METADATA_PREFIX):
+        bare = prop[len(METADATA_PREFIX):]
+        yield Finding(
+            (*path, "property"),
+            f"Polar strips the leading {METADATA_PREFIX!r}: {quote(prop)} is stored as "
+            f"{quote(bare)}; write {quote(bare)} to say so",
+            severity="warning",
+        )
+
+
+def _float_message(value: float) -> str:
+    text = repr(value)
+    if value.is_integer() and abs(value) < 2**31:
+        return (
+            f"{text} is a float: a clause value is a string, an integer or a boolean; "
+            f'write {int(value)} or "{text}"'
+        )
+    return (
+        f"{text} is a float, which Polar does not accept in a clause (integers, strings and "
+        f'booleans only): write "{text}" if text is meant'
+    )
+
+
+def _order_message(operator: str, value: str) -> str:
+    message = f"{operator} compares numbers, but the value is the string {quote(value)}"
+    try:
+        number = int(value.strip())
+    except ValueError:
+        return message + ": use eq, ne, like or not_like to compare text"
+    return message + f": if the number is meant, unquote it (value: {number})"

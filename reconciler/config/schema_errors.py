@@ -1,0 +1,112 @@
+"""jsonschema's errors, rewritten as located, human findings.
+
+Each error becomes one :class:`Finding` at the path of the node it is about: a missing field
+at the mapping that lacks it, an unknown field or a bad key at the key itself. The schema's
+own ``errorMessage`` / ``patternErrorMessage`` (the annotations editors show too) win over the
+generic wording.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from jsonschema import ValidationError
+
+from reconciler.config.findings import Finding, describe_value, quote
+from reconciler.config.schema import validator
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean (true or false)",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def schema_findings(document: Any) -> Iterator[Finding]:
+    """Every schema violation in a whole file's document."""
+    for error in validator().iter_errors(document):
+        yield from _translate(error)
+
+
+def _translate(error: ValidationError) -> Iterator[Finding]:
+    path = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    instance = error.instance
+    kind = error.validator
+    if len(error.schema_path) >= 2 and list(error.schema_path)[-2] == "propertyNames":
+        yield Finding((*path, instance), _key_message(kind, error, schema), at_key=True)
+        return
+    if kind == "required":
+        missing = [p for p in error.validator_value if p not in instance]
+        for name in missing:
+            message = schema.get("errorMessage") or f"missing required field {name!r}"
+            yield Finding(path, message, at_key=True)
+        return
+    if kind == "additionalProperties":
+        known = list(schema.get("properties", {}))
+        for name in (k for k in instance if k not in known):
+            yield Finding((*path, name), f"unknown field {quote(name)}{_suggest(name, known)}",
+                          at_key=True)
+        return
+    message = schema.get("errorMessage") or _message(kind, error, schema)
+    if kind == "maxProperties":
+        message += f" (it has {len(instance)})"
+    at_key = kind == "not" or isinstance(instance, (dict, list))
+    yield Finding(path, message, at_key=at_key)
+
+
+def _message(kind: Any, error: ValidationError, schema: dict[str, Any]) -> str:
+    value, limit, shown = error.instance, error.validator_value, describe_value(error.instance)
+    if kind == "enum":
+        choices = [str(c) for c in limit]
+        guess = _suggest(value, choices) if isinstance(value, str) else ""
+        return f"{shown} is not one of {', '.join(choices)}{guess}"
+    if kind == "const":
+        return f"must be {describe_value(limit)}, not {shown}"
+    if kind == "type":
+        wanted = [limit] if isinstance(limit, str) else list(limit)
+        names = [_TYPE_NAMES.get(t, t) for t in wanted]
+        expected = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return f"expected {expected}, not {shown}"
+    if kind == "minLength":
+        if limit == 1:
+            return "must not be empty"
+        return f"{shown} is too short: at least {limit} characters"
+    if kind == "maxLength":
+        return f"is too long: {len(value)} characters, at most {limit}"
+    if kind == "minimum":
+        return f"{shown} is too small: at least {limit}"
+    if kind == "maximum":
+        return f"{shown} is too large: at most {limit}"
+    if kind == "exclusiveMinimum":
+        return f"must be greater than {limit}, not {shown}"
+    if kind == "maxProperties":
+        return f"has too many entries: at most {limit}"
+    if kind == "pattern":
+        return schema.get("patternErrorMessage", f"{shown} does not match {limit}") + (
+            f" (not {shown})" if "patternErrorMessage" in schema else ""
+        )
+    return " ".join(error.message.split())
+
+
+def _key_message(kind: Any, error: ValidationError, schema: dict[str, Any]) -> str:
+    """About a mapping key; the finding's path already ends with the key itself."""
+    key, limit = error.instance, error.validator_value
+    if kind == "maxLength":
+        return f"key too long: {len(key)} characters, at most {limit}"
+    if kind == "minLength":
+        return "keys must not be empty"
+    if kind == "pattern" and "patternErrorMessage" in schema:
+        return f"bad key: {schema['patternErrorMessage']}"
+    return f"bad key: {' '.join(error.message.split())}"
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
