@@ -1,0 +1,27 @@
+"""`polar-meters validate`: check meter files offline, every problem at once."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from reconciler.config.load import load_config
+from reconciler.config.report import plural, report_diagnostics
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+def command(paths: tuple[str, ...]) -> None:
+    """Check the meter files in PATHS (files or directories, default meters/).
+
+    Prints each problem as `path:line:col: message` and exits 1 on any error.
+    Never makes a network request.
+    """
+    config = load_config(paths)
+    if not report_diagnostics(config):
+        sys.exit(1)
+    summary = f"Valid: {plural(len(config.meters), 'meter')} in {plural(len(config.files), 'file')}"
+    if config.warnings:
+        summary += f" ({plural(len(config.warnings), 'warning')})"
+    click.echo(summary + ".")
