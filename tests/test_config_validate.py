@@ -100,6 +100,23 @@ def test_same_organization_in_two_files_is_fine(tmp_path: Path) -> None:
     assert config.errors == [] and len(config.meters) == 1
 
 
+def test_an_invalid_organization_is_not_kept(tmp_path: Path) -> None:
+    config = load_text(tmp_path, METER.replace("version: 1\n", "version: 1\norganization_id: acme\n"))
+    assert only(config.errors).message.startswith("organization_id: must be a UUID")
+    assert config.organization_id is None
+    assert [m.key for m in config.meters] == ["api-calls"]
+
+
+def test_a_meter_may_be_keyed_organization_id(tmp_path: Path) -> None:
+    config = load_text(tmp_path, METER.replace("api-calls:", "organization_id:"))
+    assert config.errors == [] and config.meters[0].key == "organization_id"
+
+
+def test_a_mistyped_unit_is_one_error(tmp_path: Path) -> None:
+    config = load_text(tmp_path, METER.replace("unit: custom", "unit: custm"))
+    assert only(config.errors).message.endswith("is not one of scalar, token, custom (did you mean 'custom'?)")
+
+
 def test_archived_is_read(tmp_path: Path) -> None:
     config = load_text(tmp_path, METER + "    archived: true\n")
     assert config.meters[0].spec["archived"] is True

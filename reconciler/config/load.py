@@ -120,16 +120,18 @@ def load_file(name: str, data: bytes) -> LoadedFile:
     for finding in findings:
         position = doc.position(finding.path, prefer_key=finding.at_key)
         result.diagnostics.append(_diagnostic(finding.severity, finding.text(), name, position))
-    bad = {p[1] for p in flagged if len(p) > 1 and p[0] == "meters"}
-    bad.update(f.path[1] for f in findings if f.severity == "error" and _is_meter_path(f.path))
-    _collect(result, doc, bad)
+    errors = [f.path for f in findings if f.severity == "error"] + list(flagged)
+    bad_keys = {p[1] for p in errors if len(p) > 1 and p[0] == "meters"}
+    org_ok = not any(p[:1] == ("organization_id",) for p in errors)
+    _collect(result, doc, bad_keys, org_ok)
     return result
 
 
-def _collect(result: LoadedFile, doc: YamlDocument, bad: set[Any]) -> None:
+def _collect(result: LoadedFile, doc: YamlDocument, bad_keys: set[Any], org_ok: bool) -> None:
+    """The file's organization and meters; those with errors of their own are left out."""
     value = doc.value
     org = value.get("organization_id")
-    if isinstance(org, str):
+    if isinstance(org, str) and org_ok:
         result.organization_id = (org.lower(), _location(result.name, doc, ("organization_id",)))
     meters = value.get("meters")
     if not isinstance(meters, dict):
@@ -137,7 +139,7 @@ def _collect(result: LoadedFile, doc: YamlDocument, bad: set[Any]) -> None:
     for key, meter in meters.items():
         location = _location(result.name, doc, ("meters", key), at_key=True)
         result.keys.append((key, location))
-        if key in bad or not isinstance(meter, dict):
+        if key in bad_keys or not isinstance(meter, dict):
             continue
         pin = meter.get("id")
         result.meters.append(
@@ -148,7 +150,7 @@ def _collect(result: LoadedFile, doc: YamlDocument, bad: set[Any]) -> None:
 def _merge(loaded: list[LoadedFile], config: Config) -> None:
     """Put files together: one definition per key, one organization, one key per pinned id."""
     keys: dict[str, Location] = {}
-    pins: dict[str, tuple[str, Location]] = {}
+    pins: dict[str, tuple[str, Location | None]] = {}
     duplicates: set[tuple[str, Location]] = set()
     for file in loaded:
         for key, location in file.keys:
@@ -184,7 +186,7 @@ def _merge(loaded: list[LoadedFile], config: Config) -> None:
                 ))
                 continue
             if meter.id:
-                pins[meter.id] = (meter.key, meter.location)  # type: ignore[assignment]
+                pins[meter.id] = (meter.key, meter.location)
             config.meters.append(meter)
         config.diagnostics.extend(_sorted_unique(file.diagnostics))
     if loaded and not keys and not config.errors:
@@ -198,10 +200,6 @@ def _sorted_unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def _under(path: NodePath, flagged: set[NodePath]) -> bool:
     return any(path[:i] in flagged for i in range(len(path) + 1))
-
-
-def _is_meter_path(path: NodePath) -> bool:
-    return len(path) > 1 and path[0] == "meters"
 
 
 def _location(name: str, doc: YamlDocument, path: NodePath, at_key: bool = False) -> Location:

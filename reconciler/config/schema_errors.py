@@ -61,37 +61,37 @@ def _translate(error: ValidationError) -> Iterator[Finding]:
     yield Finding(path, message, at_key=at_key)
 
 
+#: Wording by keyword: {shown} the value, {limit} the schema's bound, {length} a string's length.
+_TEMPLATES = {
+    "const": "must be {limit}, not {shown}",
+    "minLength": "{shown} is too short: at least {limit} characters",
+    "maxLength": "is too long: {length} characters, at most {limit}",
+    "minimum": "{shown} is too small: at least {limit}",
+    "maximum": "{shown} is too large: at most {limit}",
+    "exclusiveMinimum": "must be greater than {limit}, not {shown}",
+    "maxProperties": "has too many entries: at most {limit}",
+}
+
+
 def _message(kind: Any, error: ValidationError, schema: dict[str, Any]) -> str:
     value, limit, shown = error.instance, error.validator_value, describe_value(error.instance)
     if kind == "enum":
         choices = [str(c) for c in limit]
         guess = _suggest(value, choices) if isinstance(value, str) else ""
         return f"{shown} is not one of {', '.join(choices)}{guess}"
-    if kind == "const":
-        return f"must be {describe_value(limit)}, not {shown}"
     if kind == "type":
         wanted = [limit] if isinstance(limit, str) else list(limit)
         names = [_TYPE_NAMES.get(t, t) for t in wanted]
         expected = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
         return f"expected {expected}, not {shown}"
-    if kind == "minLength":
-        if limit == 1:
-            return "must not be empty"
-        return f"{shown} is too short: at least {limit} characters"
-    if kind == "maxLength":
-        return f"is too long: {len(value)} characters, at most {limit}"
-    if kind == "minimum":
-        return f"{shown} is too small: at least {limit}"
-    if kind == "maximum":
-        return f"{shown} is too large: at most {limit}"
-    if kind == "exclusiveMinimum":
-        return f"must be greater than {limit}, not {shown}"
-    if kind == "maxProperties":
-        return f"has too many entries: at most {limit}"
+    if kind == "minLength" and limit == 1:
+        return "must not be empty"
     if kind == "pattern":
-        return schema.get("patternErrorMessage", f"{shown} does not match {limit}") + (
-            f" (not {shown})" if "patternErrorMessage" in schema else ""
-        )
+        hint = schema.get("patternErrorMessage")
+        return f"{hint} (not {shown})" if hint else f"{shown} does not match {limit}"
+    if kind in _TEMPLATES:
+        length = len(value) if isinstance(value, str) else 0
+        return _TEMPLATES[kind].format(shown=shown, limit=describe_value(limit), length=length)
     return " ".join(error.message.split())
 
 
