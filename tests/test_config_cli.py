@@ -18,57 +18,67 @@ BAD = Path(__file__).resolve().parent / "bad_configs"
 EXAMPLES = ROOT / "examples"
 LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
 
-# case (file or directory in tests/bad_configs) -> (file reported, line, col, message fragment)
-CASES: dict[str, tuple[str, int, int, str]] = {
-    "malformed.yaml": ("malformed.yaml", 4, 1, "YAML error: while parsing a flow node"),
-    "tab.yaml": ("tab.yaml", 4, 1, "tab character: YAML indentation must use spaces"),
-    "dup-top-key.yaml": ("dup-top-key.yaml", 4, 1, "duplicate key 'meters' (first defined at line 3"),
-    "dup-meter-field.yaml": ("dup-meter-field.yaml", 8, 5, "duplicate key 'name' (first defined at line 5"),
-    "dup-clause-field.yaml": ("dup-clause-field.yaml", 6, 80, "duplicate key 'value'"),
-    "dup-meter-key.yaml": ("dup-meter-key.yaml", 8, 3, "duplicate key 'm1' (first defined at line 4"),
-    "wrong-type-name.yaml": ("wrong-type-name.yaml", 5, 5, "meters.m1.name: expected a string, not a list"),
-    "wrong-type-clauses.yaml": ("wrong-type-clauses.yaml", 6, 32, "clauses: expected a list, not a mapping"),
-    "unknown-field.yaml": ("unknown-field.yaml", 7, 5, "unknown field 'agregation' (did you mean 'aggregation'?)"),
-    "value-yes.yaml": ("value-yes.yaml", 6, 77, "write true or false, or quote it (\"yes\")"),
-    "value-float.yaml": ("value-float.yaml", 6, 77, "write 1 or \"1.0\""),
-    "value-octal.yaml": ("value-octal.yaml", 6, 77, "012 is an octal number"),
-    "value-date.yaml": ("value-date.yaml", 6, 77, "read as a date by YAML 1.1: quote it"),
-    "value-int32.yaml": ("value-int32.yaml", 6, 77, "2147483648 is too large: at most 2147483647"),
-    "value-inf.yaml": ("value-inf.yaml", 8, 23, "write a finite number"),
-    "unknown-operator.yaml": ("unknown-operator.yaml", 6, 66, "operator: 'equals' is not one of eq, ne, gt"),
-    "unknown-conjunction.yaml": ("unknown-conjunction.yaml", 6, 27, "'xor' is not one of and, or"),
-    "count-with-property.yaml": ("count-with-property.yaml", 7, 32, "count takes no property"),
-    "sum-without-property.yaml": ("sum-without-property.yaml", 7, 5, "need the property to aggregate"),
-    "unknown-func.yaml": ("unknown-func.yaml", 7, 25, "'median' is not one of count, sum"),
-    "custom-without-label.yaml": ("custom-without-label.yaml", 4, 3, "unit custom needs a custom_label"),
-    "label-with-scalar.yaml": ("label-with-scalar.yaml", 8, 5, "custom_label is only allowed with unit: custom"),
-    "multiplier-zero.yaml": ("multiplier-zero.yaml", 10, 24, "must be greater than 0"),
-    "multiplier-hex.yaml": ("multiplier-hex.yaml", 10, 24, "0x10 is a hexadecimal number"),
-    "name-too-short.yaml": ("name-too-short.yaml", 5, 11, "'AB' is too short: at least 3 characters"),
-    "missing-filter.yaml": ("missing-filter.yaml", 4, 3, "meters.m1: missing required field 'filter'"),
-    "key-uppercase.yaml": ("key-uppercase.yaml", 4, 3, "meters.Api-Calls: bad key: meter keys are lowercase"),
-    "key-too-long.yaml": ("key-too-long.yaml", 4, 3, "key too long: 41 characters, at most 40"),
-    "key-on.yaml": ("key-on.yaml", 9, 7, "mapping key 'on' is read as a boolean"),
-    "metadata-51-keys.yaml": ("metadata-51-keys.yaml", 8, 5, "more than 49 keys"),
-    "metadata-value-too-long.yaml": ("metadata-value-too-long.yaml", 8, 22, "too long: 501 characters, at most 500"),
-    "metadata-key-too-long.yaml": ("metadata-key-too-long.yaml", 8, 16, "key too long: 41 characters"),
-    "reserved-tag.yaml": ("reserved-tag.yaml", 8, 16, "polar_meters_key is reserved"),
-    "order-operator-string.yaml": ("order-operator-string.yaml", 6, 77, "gt compares numbers"),
-    "bad-id.yaml": ("bad-id.yaml", 8, 9, "meters.m1.id: expected a string"),
-    "version-2.yaml": ("version-2.yaml", 2, 10, "version: must be 1"),
-    "missing-version.yaml": ("missing-version.yaml", 2, 1, "missing required field 'version'"),
-    "top-level-list.yaml": ("top-level-list.yaml", 2, 1, "the top level must be a mapping"),
-    "nul.yaml": ("nul.yaml", 5, 16, "NUL character"),
-    "non-utf8.yaml": ("non-utf8.yaml", 5, 14, "not valid UTF-8 (byte 0xe9)"),
-    "empty.yaml": ("empty.yaml", 1, 1, "the file is empty"),
-    "comments-only.yaml": ("comments-only.yaml", 1, 1, "the file is empty"),
-    "alias-bomb.yaml": ("alias-bomb.yaml", 3, 4, "alias bomb"),
-    "deep-filter.yaml": ("deep-filter.yaml", 7, 881, "nested more than 64 levels deep"),
-    "same-pin.yaml": ("same-pin.yaml", 9, 3, "is already pinned by 'm1'"),
-    "dup-across-files": ("dup-across-files/b.yaml", 4, 3,
-                         "meters.m1: defined again (first at {BAD}/dup-across-files/a.yaml:4:3)"),
-    "org-conflict": ("org-conflict/b.yaml", 3, 18, "all files must name the same one"),
+# file in tests/bad_configs -> (line, col, message fragment), reported for that file
+CASES: dict[str, tuple[int, int, str]] = {
+    "malformed.yaml": (4, 1, "YAML error: while parsing a flow node"),
+    "tab.yaml": (4, 1, "tab character: YAML indentation must use spaces"),
+    "dup-top-key.yaml": (4, 1, "duplicate key 'meters' (first defined at line 3"),
+    "dup-meter-field.yaml": (8, 5, "duplicate key 'name' (first defined at line 5"),
+    "dup-clause-field.yaml": (6, 80, "duplicate key 'value'"),
+    "dup-meter-key.yaml": (8, 3, "duplicate key 'm1' (first defined at line 4"),
+    "wrong-type-name.yaml": (5, 5, "meters.m1.name: expected a string, not a list"),
+    "wrong-type-clauses.yaml": (6, 32, "clauses: expected a list, not a mapping"),
+    "unknown-field.yaml": (7, 5, "unknown field 'agregation' (did you mean 'aggregation'?)"),
+    "value-yes.yaml": (6, 77, 'write true or false, or quote it ("yes")'),
+    "value-float.yaml": (6, 77, 'write 1 or "1.0"'),
+    "value-octal.yaml": (6, 77, "012 is an octal number"),
+    "value-date.yaml": (6, 77, "read as a date by YAML 1.1: quote it"),
+    "value-int32.yaml": (6, 77, "2147483648 is too large: at most 2147483647"),
+    "value-inf.yaml": (8, 23, "write a finite number"),
+    "unknown-operator.yaml": (6, 66, "operator: 'equals' is not one of eq, ne, gt"),
+    "unknown-conjunction.yaml": (6, 27, "'xor' is not one of and, or"),
+    "count-with-property.yaml": (7, 32, "count takes no property"),
+    "sum-without-property.yaml": (7, 5, "need the property to aggregate"),
+    "unknown-func.yaml": (7, 25, "'median' is not one of count, sum"),
+    "custom-without-label.yaml": (4, 3, "unit custom needs a custom_label"),
+    "label-with-scalar.yaml": (8, 5, "custom_label is only allowed with unit: custom"),
+    "multiplier-zero.yaml": (10, 24, "must be greater than 0"),
+    "multiplier-hex.yaml": (10, 24, "0x10 is a hexadecimal number"),
+    "name-too-short.yaml": (5, 11, "'AB' is too short: at least 3 characters"),
+    "missing-filter.yaml": (4, 3, "meters.m1: missing required field 'filter'"),
+    "key-uppercase.yaml": (4, 3, "meters.Api-Calls: bad key: meter keys are lowercase"),
+    "key-too-long.yaml": (4, 3, "key too long: 41 characters, at most 40"),
+    "key-on.yaml": (9, 7, "mapping key 'on' is read as a boolean"),
+    "metadata-51-keys.yaml": (8, 5, "more than 49 keys"),
+    "metadata-value-too-long.yaml": (8, 22, "too long: 501 characters, at most 500"),
+    "metadata-key-too-long.yaml": (8, 16, "key too long: 41 characters"),
+    "reserved-tag.yaml": (8, 16, "polar_meters_key is reserved"),
+    "order-operator-string.yaml": (6, 77, "gt compares numbers"),
+    "bad-id.yaml": (8, 9, "meters.m1.id: expected a string"),
+    "version-2.yaml": (2, 10, "version: must be 1"),
+    "missing-version.yaml": (2, 1, "missing required field 'version'"),
+    "top-level-list.yaml": (2, 1, "the top level must be a mapping"),
+    "nul.yaml": (5, 16, "NUL character"),
+    "non-utf8.yaml": (5, 14, "not valid UTF-8 (byte 0xe9)"),
+    "empty.yaml": (1, 1, "the file is empty"),
+    "comments-only.yaml": (1, 1, "the file is empty"),
+    "alias-bomb.yaml": (3, 4, "alias bomb"),
+    "deep-filter.yaml": (7, 881, "nested more than 64 levels deep"),
+    "same-pin.yaml": (9, 3, "is already pinned by 'm1'"),
 }
+
+# directories in tests/bad_configs -> (file reported, line, col, message fragment)
+DIRECTORY_CASES: dict[str, tuple[str, int, int, str]] = {
+    "dup-across-files": (
+        "dup-across-files/b.yaml", 4, 3,
+        "meters.m1: defined again (first at {BAD}/dup-across-files/a.yaml:4:3)",
+    ),
+    "org-conflict": (
+        "org-conflict/b.yaml", 3, 18,
+        "all files must name the same one",
+    ),
+}
+ALL_CASES = {**{k: (k, *v) for k, v in CASES.items()}, **DIRECTORY_CASES}
 
 
 def validate(*args: str) -> Result:
@@ -76,12 +86,12 @@ def validate(*args: str) -> Result:
 
 
 def test_every_bad_config_has_a_case() -> None:
-    assert sorted(p.name for p in BAD.iterdir()) == sorted(CASES)
+    assert sorted(p.name for p in BAD.iterdir()) == sorted(ALL_CASES)
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(ALL_CASES))
 def test_bad_config_gives_a_located_one_line_error(case: str) -> None:
-    file, line, col, fragment = CASES[case]
+    file, line, col, fragment = ALL_CASES[case]
     result = validate(str(BAD / case))
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
@@ -116,7 +126,8 @@ def test_counts_and_warnings(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(
         "version: 1\nmeters:\n"
         "  m1:\n    name: One\n"
-        "    filter: {conjunction: and, clauses: [{property: metadata.x, operator: like, value: a%}]}\n"
+        "    filter:\n      conjunction: and\n"
+        "      clauses: [{property: metadata.x, operator: like, value: a%}]\n"
         "    aggregation: {func: count}\n"
     )
     (tmp_path / "b.yml").write_text("version: 1\nmeters:\n  m2: {name: ab}\n")

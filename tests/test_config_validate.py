@@ -39,6 +39,18 @@ meters:
 """
 
 
+def with_top(line: str) -> str:
+    """METER with ``line`` added after ``version: 1``."""
+    return METER.replace("version: 1\n", "version: 1\n" + line)
+
+
+def small_meter(key: str, aggregation: str = "{func: count}") -> str:
+    return (
+        f"  {key}:\n    name: Meter {key}\n    filter: {{conjunction: and, clauses: []}}\n"
+        f"    aggregation: {aggregation}\n"
+    )
+
+
 def write(directory: Path, name: str, text: str) -> Path:
     path = directory / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,7 +95,7 @@ def test_meter_is_normalised_and_located_at_its_key(tmp_path: Path) -> None:
 
 
 def test_pin_and_organization_are_lowercased(tmp_path: Path) -> None:
-    text = METER.replace("version: 1\n", "version: 1\norganization_id: 1DBFC517-0BBF-4301-9BA8-555CA42B9737\n")
+    text = with_top("organization_id: 1DBFC517-0BBF-4301-9BA8-555CA42B9737\n")
     text += "    id: 2F1C3A9E-8D4B-4C1E-9F7A-5B6D2E8C0A13\n"
     config = load_text(tmp_path, text)
     assert config.errors == []
@@ -93,15 +105,15 @@ def test_pin_and_organization_are_lowercased(tmp_path: Path) -> None:
 
 
 def test_same_organization_in_two_files_is_fine(tmp_path: Path) -> None:
-    org = "organization_id: 1dbfc517-0bbf-4301-9ba8-555ca42b9737\n"
-    write(tmp_path, "a.yaml", "version: 1\n" + org + "meters: {}\n")
-    write(tmp_path, "b.yaml", METER.replace("version: 1\n", "version: 1\n" + org.upper().replace("ORGANIZATION_ID", "organization_id")))
+    org = "1dbfc517-0bbf-4301-9ba8-555ca42b9737"
+    write(tmp_path, "a.yaml", f"version: 1\norganization_id: {org}\nmeters: {{}}\n")
+    write(tmp_path, "b.yaml", with_top(f"organization_id: {org.upper()}\n"))
     config = load_config([tmp_path])
     assert config.errors == [] and len(config.meters) == 1
 
 
 def test_an_invalid_organization_is_not_kept(tmp_path: Path) -> None:
-    config = load_text(tmp_path, METER.replace("version: 1\n", "version: 1\norganization_id: acme\n"))
+    config = load_text(tmp_path, with_top("organization_id: acme\n"))
     assert only(config.errors).message.startswith("organization_id: must be a UUID")
     assert config.organization_id is None
     assert [m.key for m in config.meters] == ["api-calls"]
@@ -114,7 +126,10 @@ def test_a_meter_may_be_keyed_organization_id(tmp_path: Path) -> None:
 
 def test_a_mistyped_unit_is_one_error(tmp_path: Path) -> None:
     config = load_text(tmp_path, METER.replace("unit: custom", "unit: custm"))
-    assert only(config.errors).message.endswith("is not one of scalar, token, custom (did you mean 'custom'?)")
+    assert only(config.errors).message == (
+        "meters.api-calls.unit: 'custm' is not one of scalar, token, custom "
+        "(did you mean 'custom'?)"
+    )
 
 
 def test_archived_is_read(tmp_path: Path) -> None:
@@ -126,13 +141,14 @@ def test_examples_load(tmp_path: Path) -> None:
     config = load_config([EXAMPLES])
     assert config.diagnostics == []
     assert len(config.meters) == 7
-    assert [Path(f).name for f in config.files] == ["api-calls.yaml", "llm-tokens.yaml", "storage.yaml"]
+    names = [Path(f).name for f in config.files]
+    assert names == ["api-calls.yaml", "llm-tokens.yaml", "storage.yaml"]
     for meter in config.meters:
         assert meter.spec["metadata"] and TAG_KEY not in meter.spec["metadata"]
 
 
 def test_invalid_meters_are_left_out_but_valid_ones_kept(tmp_path: Path) -> None:
-    text = METER + "  broken:\n    name: Broken\n    filter: {conjunction: and, clauses: []}\n    aggregation: {func: sum}\n"
+    text = METER + small_meter("broken", aggregation="{func: sum}")
     config = load_text(tmp_path, text)
     assert len(config.errors) == 1
     assert [m.key for m in config.meters] == ["api-calls"]
@@ -213,7 +229,8 @@ def test_refused_scalar_gives_one_diagnostic(tmp_path: Path, value: str) -> None
 def test_duplicate_key_gives_one_diagnostic(tmp_path: Path) -> None:
     config = load_text(tmp_path, METER + "    unit: token\n")
     error = only(config.diagnostics)
-    assert at(error) == (18, 5) and "duplicate key 'unit' (first defined at line 14, column 5)" in error.message
+    assert at(error) == (18, 5)
+    assert "duplicate key 'unit' (first defined at line 14, column 5)" in error.message
     assert config.meters == []
 
 
@@ -221,7 +238,8 @@ def test_duplicate_key_gives_one_diagnostic(tmp_path: Path) -> None:
 
 
 def test_missing_field_points_at_the_mapping_key(tmp_path: Path) -> None:
-    config = load_text(tmp_path, METER.replace("    aggregation: {func: sum, property: tokens}\n", ""))
+    text = METER.replace("    aggregation: {func: sum, property: tokens}\n", "")
+    config = load_text(tmp_path, text)
     error = only(config.errors)
     assert at(error) == (3, 3)
     assert error.message == "meters.api-calls: missing required field 'aggregation'"
@@ -240,7 +258,8 @@ def test_unknown_fields_each_point_at_their_key(tmp_path: Path) -> None:
     text = METER.replace("    unit: custom\n", "    unti: custom\n    colour: red\n")
     config = load_text(tmp_path, text)
     messages = {(at(d), d.message) for d in config.errors}
-    assert ((14, 5), "meters.api-calls.unti: unknown field 'unti' (did you mean 'unit'?)") in messages
+    unti = "meters.api-calls.unti: unknown field 'unti' (did you mean 'unit'?)"
+    assert ((14, 5), unti) in messages
     assert ((15, 5), "meters.api-calls.colour: unknown field 'colour'") in messages
 
 
@@ -263,14 +282,15 @@ def test_too_many_metadata_keys_points_at_metadata(tmp_path: Path) -> None:
     keys = ", ".join(f"k{i}: {i}" for i in range(49))
     config = load_text(tmp_path, METER.replace("{team: ai, cost_center: 42}", "{" + keys + "}"))
     assert config.errors == []
-    config = load_text(tmp_path, METER.replace("{team: ai, cost_center: 42}", "{" + keys + ", k49: 1}"))
+    config = load_text(tmp_path, METER.replace("{team: ai, cost_center: 42}", f"{{{keys}, k: 1}}"))
     error = only(config.errors)
     assert at(error) == (17, 5) and "(it has 50)" in error.message
 
 
 def test_type_error_on_a_mapping_points_at_its_key(tmp_path: Path) -> None:
     config = load_text(tmp_path, METER.replace("    unit: custom\n", "    unit: {a: 1}\n"))
-    assert any(at(d) == (14, 5) and "expected a string, not a mapping" in d.message for d in config.errors)
+    assert only(config.errors).message == "meters.api-calls.unit: expected a string, not a mapping"
+    assert at(only(config.errors)) == (14, 5)
 
 
 def test_diagnostics_are_in_file_order(tmp_path: Path) -> None:
@@ -282,14 +302,12 @@ def test_diagnostics_are_in_file_order(tmp_path: Path) -> None:
 
 def test_deep_filter_within_the_limit_validates(tmp_path: Path) -> None:
     depth = 25
-    deep = "{conjunction: or, clauses: [" * depth + "{property: a, operator: eq, value: 1}" + "]}" * depth
-    text = METER.replace("    filter:\n      conjunction: and\n", f"    filter: {deep}\n    x:\n      conjunction: and\n")
-    text = text.replace("    x:\n      conjunction: and\n", "    x-ignored:\n      conjunction: and\n")
-    # replace the block filter entirely: keep the document valid
-    lines = text.splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if line.startswith("    x-ignored:"))
-    end = next(i for i, line in enumerate(lines) if line.startswith("    aggregation:"))
-    config = load_text(tmp_path, "".join(lines[:start] + lines[end:]))
+    clause = "{property: a, operator: eq, value: 1}"
+    deep = "{conjunction: or, clauses: [" * depth + clause + "]}" * depth
+    text = "version: 1\nmeters:\n" + small_meter("deep").replace(
+        "{conjunction: and, clauses: []}", deep
+    )
+    config = load_text(tmp_path, text)
     assert config.errors == []
     flt = config.meters[0].spec["filter"]
     for _ in range(depth):
@@ -301,10 +319,9 @@ def test_deep_filter_within_the_limit_validates(tmp_path: Path) -> None:
 
 
 def test_directories_are_read_recursively_in_sorted_order(tmp_path: Path) -> None:
-    small = "version: 1\nmeters: {{{key}: {{name: abc, filter: {{conjunction: and, clauses: []}}, aggregation: {{func: count}}}}}}\n"
-    write(tmp_path, "b.yaml", small.format(key="b"))
-    write(tmp_path, "a/z.yml", small.format(key="az"))
-    write(tmp_path, "a/c.yaml", small.format(key="ac"))
+    write(tmp_path, "b.yaml", "version: 1\nmeters:\n" + small_meter("b"))
+    write(tmp_path, "a/z.yml", "version: 1\nmeters:\n" + small_meter("az"))
+    write(tmp_path, "a/c.yaml", "version: 1\nmeters:\n" + small_meter("ac"))
     write(tmp_path, "notes.txt", "not yaml")
     write(tmp_path, ".hidden.yaml", "not: [valid")
     write(tmp_path, ".git/x.yaml", "not: [valid")
@@ -343,7 +360,8 @@ def test_no_meters_at_all_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_every_file_reports_all_its_problems(tmp_path: Path) -> None:
-    write(tmp_path, "a.yaml", METER.replace("name: API calls", "name: AB").replace("func: sum", "func: total"))
+    two_errors = METER.replace("name: API calls", "name: AB").replace("func: sum", "func: total")
+    write(tmp_path, "a.yaml", two_errors)
     write(tmp_path, "b.yaml", "version: 1\nmeters:\n  x: {name: yes}\n")
     config = load_config([tmp_path])
     files = [d.location.file for d in config.errors if d.location]
@@ -372,7 +390,8 @@ def clauses(draw: Any) -> dict[str, Any]:
         operators = ["eq", "ne", "gt", "gte", "lt", "lte"]
     else:
         operators = ["eq", "ne", "like", "not_like"]
-    return {"property": draw(identifiers), "operator": draw(st.sampled_from(operators)), "value": value}
+    operator = draw(st.sampled_from(operators))
+    return {"property": draw(identifiers), "operator": operator, "value": value}
 
 
 groups = st.recursive(

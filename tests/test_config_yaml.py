@@ -144,9 +144,8 @@ def test_merge_of_a_scalar_is_refused() -> None:
 
 def test_alias_bomb_is_refused_quickly() -> None:
     lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
-    for i in range(1, 10):
-        prev = chr(ord("a") + i - 1)
-        lines.append(f"{chr(ord('a') + i)}: &{chr(ord('a') + i)} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    for prev, name in zip("abcdefghi", "bcdefghij"):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
     start = time.process_time()
     message, _ = problem("\n".join(lines) + "\n")
     assert "alias bomb" in message
@@ -261,7 +260,9 @@ scalars = st.one_of(
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 

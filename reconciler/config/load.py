@@ -111,7 +111,8 @@ def load_file(name: str, data: bytes) -> LoadedFile:
     if value is None:
         return result
     if not isinstance(value, dict):
-        message = f"the top level must be a mapping (version: 1, meters: ...), not {describe_value(value)}"
+        shown = describe_value(value)
+        message = f"the top level must be a mapping (version: 1, meters: ...), not {shown}"
         result.diagnostics.append(_diagnostic("error", message, name, doc.position(())))
         return result
     findings = list(check_document(value))
@@ -221,7 +222,8 @@ def _unlocated(message: str) -> Diagnostic:
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Building many small objects makes the cyclic GC rescan the growing heap again and
-    again (loading 10,000 meters took 5 times longer); nothing built here forms cycles."""
+    again (composing 10,000 meters took 5 times longer); any cyclic garbage made meanwhile
+    is collected once it is back on."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -29,9 +29,16 @@ _TYPE_NAMES = {
 
 
 def schema_findings(document: Any) -> Iterator[Finding]:
-    """Every schema violation in a whole file's document."""
-    for error in validator().iter_errors(document):
-        yield from _translate(error)
+    """Every schema violation in a whole file's document.
+
+    A value of the wrong type gets that one error: what else its schema says about it
+    (an enum, a length) would only repeat the problem.
+    """
+    errors = list(validator().iter_errors(document))
+    mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    for error in errors:
+        if error.validator == "type" or tuple(error.absolute_path) not in mistyped:
+            yield from _translate(error)
 
 
 def _translate(error: ValidationError) -> Iterator[Finding]:
