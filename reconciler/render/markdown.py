@@ -11,7 +11,7 @@ import html
 import re
 
 from reconciler.plan import Action, Plan
-from reconciler.render.text import change_line, create_lines, value_text
+from reconciler.render.text import create_lines, value_text
 
 MARKER = "<!-- polar-meters:plan -->"
 LIMIT = 65_000
@@ -25,7 +25,7 @@ def _fence(body: str) -> str:
 
 def _details(action: Action) -> str:
     if action.kind == "create":
-        lines = [f"+ {path}: {value_text(value)}" for path, value in create_lines(action)]
+        lines = [f"+ {path}: {text}" for path, text in create_lines(action)]
     else:
         lines = []
         for change in action.changes:

@@ -18,9 +18,20 @@ def value_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _flatten(value: Any, parts: list[Any]) -> list[tuple[str, Any]]:
+def clause_text(clause: dict[str, Any]) -> str:
+    """A filter clause on one line: ``name eq "api_call"``."""
+    return f"{clause['property']} {clause['operator']} {value_text(clause['value'])}"
+
+
+def _is_clause(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"property", "operator", "value"}
+
+
+def _flatten(value: Any, parts: list[Any]) -> list[tuple[str, str]]:
+    if _is_clause(value):
+        return [(format_path(parts), clause_text(value))]
     if isinstance(value, dict) and value:
-        out: list[tuple[str, Any]] = []
+        out: list[tuple[str, str]] = []
         for k, v in value.items():
             out.extend(_flatten(v, parts + [k]))
         return out
@@ -29,21 +40,20 @@ def _flatten(value: Any, parts: list[Any]) -> list[tuple[str, Any]]:
         for i, v in enumerate(value):
             out.extend(_flatten(v, parts + [i]))
         return out
-    return [(format_path(parts), value)]
+    return [(format_path(parts), value_text(value))]
 
 
-def create_lines(action: Action) -> list[tuple[str, Any]]:
-    """The fields a create sets, as (path, value), skipping unset optional ones."""
-    lines = []
-    for path, value in _flatten(action.after, []):
-        if path in ("custom_label", "custom_multiplier") and value is None:
-            continue
-        if path == "archived" and value is False:
-            continue
-        if path == "metadata" and value == {}:
-            continue
-        lines.append((path, value))
-    return lines
+def create_lines(action: Action) -> list[tuple[str, str]]:
+    """The fields a create sets, as (path, text), skipping unset optional ones."""
+    spec = dict(action.after)
+    for name in ("custom_label", "custom_multiplier"):
+        if spec.get(name) is None:
+            spec.pop(name, None)
+    if not spec.get("archived"):
+        spec.pop("archived", None)
+    if not spec.get("metadata"):
+        spec.pop("metadata", None)
+    return _flatten(spec, [])
 
 
 def change_line(change: FieldChange) -> str:
@@ -79,8 +89,8 @@ def render_text(plan: Plan, color: bool = False) -> str:
             + f" {json.dumps(action.name, ensure_ascii=False)}: {action.kind}{ident}{note}"
         )
         if action.kind == "create":
-            for path, value in create_lines(action):
-                out.append(s(f"      + {path}: {value_text(value)}", fg="green"))
+            for path, text in create_lines(action):
+                out.append(s(f"      + {path}: {text}", fg="green"))
         else:
             for change in action.changes:
                 out.append(s(f"      ~ {change_line(change)}", fg="yellow"))

@@ -1,0 +1,113 @@
+"""`polar-meters apply`: plan (or read a saved plan), confirm, send each change, report it."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from reconciler import planfile
+from reconciler.apply import Outcome, apply_plan
+from reconciler.cli.common import (
+    current_organization,
+    paths_argument,
+    plan_from_context,
+    read_remote,
+    target_from_context,
+)
+from reconciler.errors import UserError
+from reconciler.plan import Plan
+from reconciler.render.style import Styler, use_color
+from reconciler.render.text import render_text
+from reconciler.servers import Target
+from reconciler.staleness import stale_reasons
+
+PAST = {"create": "created", "update": "updated", "adopt": "adopted"}
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise UserError(
+            "refusing to apply without confirmation: standard input is not a terminal; "
+            "pass --auto-approve"
+        )
+    answer = click.prompt(
+        "Apply these changes? Only 'yes' will be accepted", default="", show_default=False
+    )
+    if answer.strip() != "yes":
+        raise UserError("apply cancelled; nothing was changed")
+
+
+def _saved_plan(ctx: click.Context, path: str) -> tuple[Target, Plan]:
+    """Read a saved plan and make sure it still describes this server and its meters."""
+    plan = planfile.read(path)
+    target = target_from_context(ctx, plan.organization_id)
+    if plan.server_url != target.base_url:
+        raise UserError(
+            f"{path} was made against {plan.server} ({plan.server_url}), not "
+            f"{target.name} ({target.base_url}); run plan against this server"
+        )
+    remote = read_remote(target)
+    org = current_organization(target, remote)
+    if plan.organization_id and org and org != plan.organization_id:
+        raise UserError(
+            f"{path} was made for organization {plan.organization_id}, not {org}; "
+            "run plan against this organization"
+        )
+    reasons = stale_reasons(plan, remote)
+    if reasons:
+        shown = "; ".join(reasons[:5]) + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else "")
+        raise UserError(f"the plan is stale: re-run plan ({shown})")
+    return target, plan
+
+
+@click.command("apply")
+@paths_argument
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option(
+    "--plan",
+    "plan_path",
+    metavar="FILE",
+    help="Apply exactly this saved plan (from `plan --out`), without asking; refused if stale.",
+)
+@click.pass_context
+def command(
+    ctx: click.Context, paths: tuple[str, ...], auto_approve: bool, plan_path: str | None
+) -> None:
+    """Plan the meter files in PATHS (default meters/) against Polar and apply the changes."""
+    color = use_color()
+    s = Styler(color)
+    if plan_path:
+        if paths:
+            raise UserError("give either PATHS or --plan, not both: a saved plan already says what to do")
+        target, plan = _saved_plan(ctx, plan_path)
+        click.echo(render_text(plan, color=color))
+    else:
+        planned = plan_from_context(ctx, paths)
+        target, plan = planned.target, planned.plan
+        click.echo(render_text(plan, color=color))
+        if plan.has_changes and not auto_approve:
+            _confirm()
+    if not plan.has_changes:
+        return
+    click.echo("")
+
+    def report(outcome: Outcome) -> None:
+        a = outcome.action
+        if outcome.ok:
+            click.echo(s(f"{a.key}: {PAST[a.kind]}", fg="green") + f" ({outcome.meter_id})")
+        else:
+            click.echo(s(f"{a.key}: {a.kind} failed", fg="red", bold=True) + f": {outcome.error}")
+
+    with target.client() as client:
+        result = apply_plan(plan, client, on_outcome=report)
+    click.echo("")
+    done = ", ".join(f"{result.count(k)} {PAST[k]}" for k in ("create", "update", "adopt"))
+    if result.ok:
+        click.echo(s(f"Apply complete: {done}.", bold=True))
+        return
+    click.echo(
+        s(f"Apply incomplete: {done}, {len(result.failed)} failed.", fg="red", bold=True)
+        + " Fix the cause and run apply again: it picks up where this one stopped."
+    )
+    sys.exit(1)

@@ -1,0 +1,93 @@
+"""What plan and apply share: load the configuration, reach Polar, read its meters, plan."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from reconciler.config.load import load_config
+from reconciler.config.report import report_diagnostics
+from reconciler.config.types import Config
+from reconciler.errors import UserError
+from reconciler.model import RemoteMeter, remote_from_api
+from reconciler.plan import Plan
+from reconciler.planner import make_plan
+from reconciler.servers import Target, resolve_target
+
+paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+
+
+@dataclass
+class Planned:
+    target: Target
+    plan: Plan
+    remote: list[RemoteMeter]
+
+
+def load_valid_config(paths: Sequence[str]) -> Config:
+    """Load and validate; print every problem and stop before any request when invalid."""
+    config = load_config(list(paths))
+    if not report_diagnostics(config):
+        raise SystemExit(1)
+    return config
+
+
+def config_digest(files: Sequence[str]) -> str:
+    """A digest of the configuration files' names and bytes, in the order they were read."""
+    h = hashlib.sha256()
+    for name in files:
+        h.update(name.encode() + b"\0")
+        h.update(Path(name).read_bytes() + b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+def target_from_context(ctx: click.Context, organization_id: str | None) -> Target:
+    opts = ctx.find_root().obj or {}
+    return resolve_target(
+        opts.get("server"), opts.get("token"), opts.get("organization_id"), organization_id
+    )
+
+
+def read_remote(target: Target) -> list[RemoteMeter]:
+    with target.client() as client:
+        items = client.list_meters()
+    try:
+        remote = [remote_from_api(item) for item in items]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"Polar answered a meter polar-meters cannot read ({exc!r})") from None
+    expected = target.expected_organization_id
+    others = sorted({str(i.get("organization_id")) for i in items} - {expected or ""})
+    if expected and others:
+        raise UserError(
+            f"the configuration is for organization {expected}, but the token reaches meters "
+            f"of {', '.join(others)}: check the token and organization_id"
+        )
+    return remote
+
+
+def current_organization(target: Target, remote: list[RemoteMeter]) -> str | None:
+    org = target.organization_id or target.expected_organization_id
+    if org is None and remote:
+        org = str(remote[0].raw.get("organization_id"))
+    return org
+
+
+def plan_from_context(ctx: click.Context, paths: Sequence[str]) -> Planned:
+    config = load_valid_config(paths)
+    target = target_from_context(ctx, config.organization_id)
+    remote = read_remote(target)
+    plan = make_plan(
+        config.meters,
+        remote,
+        server=target.name,
+        organization_id=current_organization(target, remote),
+        send_organization_id=target.organization_id is not None,
+    )
+    plan.server_url = target.base_url
+    plan.config_files = list(config.files)
+    plan.config_digest = config_digest(config.files)
+    return Planned(target, plan, remote)

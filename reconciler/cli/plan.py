@@ -1,0 +1,68 @@
+"""`polar-meters plan`: show what apply would change, and optionally save it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from reconciler import planfile
+from reconciler.cli.common import paths_argument, plan_from_context
+from reconciler.errors import UserError
+from reconciler.render.markdown import render_markdown
+from reconciler.render.style import use_color
+from reconciler.render.text import render_text
+
+
+def write_atomically(path: str, text: str) -> None:
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write the plan file ({exc.strerror})") from None
+
+
+@click.command("plan")
+@paths_argument
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json (the plan document) for programs, markdown for a PR comment.",
+)
+@click.option(
+    "--out",
+    metavar="FILE",
+    help="Save the plan document here, for `apply --plan FILE`.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there are changes (0: none, 1: error).",
+)
+@click.pass_context
+def command(
+    ctx: click.Context, paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: bool
+) -> None:
+    """Compare the meter files in PATHS (default meters/) with Polar and show the plan."""
+    plan = plan_from_context(ctx, paths).plan
+    if out:
+        write_atomically(out, planfile.dumps(plan))
+    if fmt == "json":
+        click.echo(planfile.dumps(plan), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_markdown(plan))
+    else:
+        click.echo(render_text(plan, color=use_color()))
+        if out:
+            click.echo(f"\nSaved the plan to {out}. Apply exactly it with: polar-meters apply --plan {out}")
+    if detailed_exitcode and plan.has_changes:
+        sys.exit(2)
