@@ -28,10 +28,10 @@ class Planned:
     remote: list[RemoteMeter]
 
 
-def load_valid_config(paths: Sequence[str]) -> Config:
+def load_valid_config(paths: Sequence[str], fmt: str = "text") -> Config:
     """Load and validate; print every problem and stop before any request when invalid."""
     config = load_config(list(paths))
-    if not report_diagnostics(config):
+    if not report_diagnostics(config, "github" if fmt == "github" else "text"):
         raise SystemExit(1)
     return config
 
@@ -76,8 +76,8 @@ def current_organization(target: Target, remote: list[RemoteMeter]) -> str | Non
     return org
 
 
-def plan_from_context(ctx: click.Context, paths: Sequence[str]) -> Planned:
-    config = load_valid_config(paths)
+def plan_from_context(ctx: click.Context, paths: Sequence[str], fmt: str = "text") -> Planned:
+    config = load_valid_config(paths, fmt)
     target = target_from_context(ctx, config.organization_id)
     remote = read_remote(target)
     plan = make_plan(

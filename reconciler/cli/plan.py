@@ -33,10 +33,11 @@ def write_atomically(path: str, text: str) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "markdown", "github"]),
     default="text",
     show_default=True,
-    help="text for people, json (the plan document) for programs, markdown for a PR comment.",
+    help="text for people, json (the plan document) for programs, markdown for a PR "
+    "comment; github: text, with configuration problems as GitHub Actions annotations.",
 )
 @click.option(
     "--out",
@@ -53,7 +54,7 @@ def command(
     ctx: click.Context, paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: bool
 ) -> None:
     """Compare the meter files in PATHS (default meters/) with Polar and show the plan."""
-    plan = plan_from_context(ctx, paths).plan
+    plan = plan_from_context(ctx, paths, fmt).plan
     if out:
         write_atomically(out, planfile.dumps(plan))
     if fmt == "json":

@@ -12,14 +12,22 @@ from reconciler.config.report import plural, report_diagnostics
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-def command(paths: tuple[str, ...]) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github"]),
+    default="text",
+    show_default=True,
+    help="github: print problems as GitHub Actions annotations (::error file=…,line=…).",
+)
+def command(paths: tuple[str, ...], fmt: str) -> None:
     """Check the meter files in PATHS (files or directories, default meters/).
 
     Prints each problem as `path:line:col: message` and exits 1 on any error.
     Never makes a network request.
     """
     config = load_config(paths)
-    if not report_diagnostics(config):
+    if not report_diagnostics(config, fmt):
         sys.exit(1)
     summary = f"Valid: {plural(len(config.meters), 'meter')} in {plural(len(config.files), 'file')}"
     if config.warnings:

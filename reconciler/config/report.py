@@ -1,23 +1,51 @@
-"""Printing a configuration's diagnostics: shared by validate, plan and apply."""
+"""Printing a configuration's diagnostics: shared by validate, plan and apply.
+
+``text``: one ``path:line:col: message`` line each on stderr. ``github``: GitHub Actions
+workflow commands (``::error file=…,line=…,col=…::message``) on stdout, so the problems show
+as annotations on the pull request's files.
+"""
 
 from __future__ import annotations
 
 import click
 
-from reconciler.config.types import Config
+from reconciler.config.types import Config, Diagnostic
 
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def report_diagnostics(config: Config) -> bool:
-    """Print every diagnostic on stderr, one line each; with errors, a count line too.
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotation(diagnostic: Diagnostic) -> str:
+    """One GitHub Actions workflow command for a diagnostic."""
+    props = []
+    if diagnostic.location:
+        loc = diagnostic.location
+        props = [f"file={_escape_property(loc.file)}", f"line={loc.line}", f"col={loc.col}"]
+    head = f"::{diagnostic.severity}"
+    if props:
+        head += " " + ",".join(props)
+    return f"{head}::{_escape_data(diagnostic.message)}"
+
+
+def report_diagnostics(config: Config, fmt: str = "text") -> bool:
+    """Print every diagnostic, one line each; with errors, a count line too (stderr).
 
     Returns True when there is no error (warnings alone do not stop anything).
     """
     for diagnostic in config.diagnostics:
-        click.echo(str(diagnostic), err=True)
+        if fmt == "github":
+            click.echo(github_annotation(diagnostic))
+        else:
+            click.echo(str(diagnostic), err=True)
     if not config.errors:
         return True
     counts = plural(len(config.errors), "error")
