@@ -7,7 +7,7 @@ from tests.test_planner import desired, plan, remote
 def test_create_lists_fields_and_summary() -> None:
     out = render_text(plan([desired("api-calls")], []))
     assert '  + api-calls "API calls": create' in out
-    assert '      + filter.clauses[1].clauses[1].value: 3' in out
+    assert '      + filter.clauses[1].clauses[1]: tier ne 3' in out
     assert '      + aggregation.property: "tokens"' in out
     assert "custom_label" not in out
     assert "Plan: 1 to create, 0 to update, 0 to adopt, 0 to archive." in out
