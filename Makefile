@@ -17,10 +17,10 @@ $(STAMP): pyproject.toml
 # The main job on the embedded emulator: plan, apply, plan again (no changes).
 demo: $(STAMP)
 	rm -rf .polar-meters
-	$(BIN)/polar-meters validate examples/
-	$(BIN)/polar-meters --server local plan examples/
-	$(BIN)/polar-meters --server local apply --auto-approve examples/
-	$(BIN)/polar-meters --server local plan --detailed-exitcode examples/
+	$(BIN)/polar-meters validate examples/meters/
+	$(BIN)/polar-meters --server local plan examples/meters/
+	$(BIN)/polar-meters --server local apply --auto-approve examples/meters/
+	$(BIN)/polar-meters --server local plan --detailed-exitcode examples/meters/
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

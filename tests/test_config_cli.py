@@ -15,7 +15,7 @@ from reconciler.cli.validate import command as validate_command
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = Path(__file__).resolve().parent / "bad_configs"
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "examples" / "meters"
 LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
 
 # file in tests/bad_configs -> (line, col, message fragment), reported for that file

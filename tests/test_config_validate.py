@@ -16,7 +16,7 @@ from reconciler.config.types import Config, Diagnostic
 from reconciler.model import TAG_KEY, Location, normalize_spec
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "examples" / "meters"
 
 METER = """\
 version: 1

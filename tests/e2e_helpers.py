@@ -1,0 +1,99 @@
+"""Driving the real CLI as a subprocess against a running emulator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "meters"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str = "") -> Run:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("POLAR_")}
+    full_env.update(env or {})
+    full_env.setdefault("NO_COLOR", "1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "reconciler", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+        timeout=60,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+class Api:
+    """Direct calls to the emulator, as a Polar user editing in the dashboard would."""
+
+    def __init__(self, emu: Any) -> None:
+        self.emu = emu
+        self.http = httpx.Client(
+            base_url=emu.url, headers={"Authorization": f"Bearer {emu.token}"}, timeout=10
+        )
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"POLAR_SERVER": self.emu.url, "POLAR_ACCESS_TOKEN": self.emu.token}
+
+    def meters(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            r = self.http.get("/v1/meters/", params={"limit": 100, "page": page})
+            r.raise_for_status()
+            out += r.json()["items"]
+            if page >= r.json()["pagination"]["max_page"]:
+                return out
+            page += 1
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        r = self.http.post("/v1/meters/", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def update(self, meter_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        r = self.http.patch(f"/v1/meters/{meter_id}", json=body)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def lock(self, meter_id: str) -> None:
+        r = self.http.post(f"/_emulator/meters/{meter_id}/lock")
+        assert r.status_code < 300, r.text
+
+    def requests(self) -> list[dict[str, Any]]:
+        r = self.http.get("/_emulator/requests")
+        r.raise_for_status()
+        return r.json()
+
+    def clear_requests(self) -> None:
+        self.http.delete("/_emulator/requests").raise_for_status()
+
+    def writes(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests() if r["method"] in ("POST", "PATCH")]
+
+
+def copy_examples(dest: Path) -> Path:
+    target = dest / "meters"
+    shutil.copytree(EXAMPLES, target)
+    return target
