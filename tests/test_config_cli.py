@@ -116,9 +116,11 @@ def test_examples_are_valid() -> None:
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
 def test_each_example_is_valid_on_its_own_with_the_modeline(example: str) -> None:
     path = EXAMPLES / example
-    assert path.read_text().startswith(
-        "# yaml-language-server: $schema=../schemas/meters.schema.json\n"
-    )
+    first = path.read_text().splitlines()[0]
+    prefix = "# yaml-language-server: $schema="
+    assert first.startswith(prefix)
+    schema = (path.parent / first[len(prefix):]).resolve()
+    assert schema == (ROOT / "schemas" / "meters.schema.json").resolve()
     assert validate(str(path)).exit_code == 0
 
 
