@@ -9,7 +9,8 @@ from typing import Any, Literal
 from reconciler.diff import FieldChange
 from reconciler.model import Location
 
-ActionKind = Literal["create", "update", "adopt"]
+ActionKind = Literal["create", "update", "adopt", "archive", "unarchive"]
+ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "adopt", "archive", "unarchive")
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,14 @@ class Action:
     changes: list[FieldChange]
     request: Request
     location: Location | None = None
-    note: str | None = None  # why an adopt matched, a re-keying, …
+    note: str | None = None  # why an adopt matched, a re-keying, a prune…
+    locked: bool | None = None  # has the meter processed events? None: not known
+    problem: str | None = None  # set when Polar would refuse this action: apply refuses the plan
+    caveat: str | None = None  # set when Polar may refuse it (lock state unknown)
+
+    @property
+    def changed_fields(self) -> set[str]:
+        return {c.field for c in self.changes}
 
 
 @dataclass(frozen=True)
@@ -75,3 +83,7 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.actions)
+
+    @property
+    def problems(self) -> list[Action]:
+        return [a for a in self.actions if a.problem]

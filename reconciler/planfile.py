@@ -17,7 +17,7 @@ from reconciler import __version__
 from reconciler.diff import ABSENT, FieldChange
 from reconciler.errors import UserError
 from reconciler.model import Location
-from reconciler.plan import Action, Fingerprint, Plan, RemoteRef, Request
+from reconciler.plan import ACTION_KINDS, Action, Fingerprint, Plan, RemoteRef, Request
 
 FORMAT_VERSION = "1.0"
 FORMAT_MAJOR = 1
@@ -40,6 +40,9 @@ def _action(action: Action) -> dict[str, Any]:
         "meter_id": action.meter_id,
         "location": str(action.location) if action.location else None,
         "note": action.note,
+        "locked": action.locked,
+        "problem": action.problem,
+        "caveat": action.caveat,
         "before": action.before,
         "after": action.after,
         "changes": [_change(c) for c in action.changes],
@@ -53,10 +56,7 @@ def _action(action: Action) -> dict[str, Any]:
 
 def summary(plan: Plan) -> dict[str, int]:
     return {
-        "create": plan.count("create"),
-        "update": plan.count("update"),
-        "adopt": plan.count("adopt"),
-        "archive": 0,
+        **{kind: plan.count(kind) for kind in ACTION_KINDS},
         "unchanged": len(plan.unchanged),
         "unmanaged": len(plan.unmanaged),
         "missing": len(plan.missing),
@@ -73,6 +73,7 @@ def to_document(plan: Plan, created_at: datetime | None = None) -> dict[str, Any
         "organization_id": plan.organization_id,
         "configuration": {"digest": plan.config_digest, "files": plan.config_files},
         "has_changes": plan.has_changes,
+        "has_problems": bool(plan.problems),
         "summary": summary(plan),
         "actions": [_action(a) for a in plan.actions],
         "unchanged": plan.unchanged,
@@ -148,7 +149,7 @@ def from_document(doc: Any, source: str = "plan file") -> Plan:
             ],
         )
         for a in doc["actions"]:
-            if a["action"] not in ("create", "update", "adopt"):
+            if a["action"] not in ACTION_KINDS:
                 raise ValueError(f"unknown action {a['action']!r}")
             req = a["request"]
             if req["method"] not in ("POST", "PATCH") or not isinstance(req["body"], dict):
@@ -165,6 +166,9 @@ def from_document(doc: Any, source: str = "plan file") -> Plan:
                     request=Request(req["method"], req["path"], req["body"]),
                     location=_location(a.get("location")),
                     note=a.get("note"),
+                    locked=a.get("locked"),
+                    problem=a.get("problem"),
+                    caveat=a.get("caveat"),
                 )
             )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

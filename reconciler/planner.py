@@ -17,7 +17,7 @@ from typing import Any
 from reconciler.diff import ABSENT, FieldChange, diff_specs
 from reconciler.errors import UserError
 from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter, content_digest
-from reconciler.plan import Action, Fingerprint, Plan, RemoteRef, Request
+from reconciler.plan import Action, ActionKind, Fingerprint, Plan, RemoteRef, Request
 
 
 class PlanError(UserError):
@@ -152,6 +152,41 @@ def fingerprint(meter: RemoteMeter) -> Fingerprint:
     )
 
 
+def prune_action(meter: RemoteMeter) -> Action:
+    """Archive a managed meter whose key left the configuration."""
+    after = {**meter.spec, "archived": True}
+    return Action(
+        kind="archive",
+        key=str(meter.key),
+        name=str(meter.spec["name"]),
+        meter_id=meter.id,
+        before=meter.spec,
+        after=after,
+        changes=diff_specs(meter.spec, after),
+        request=Request("PATCH", f"/v1/meters/{meter.id}", {"is_archived": True}),
+        note="pruned: missing from the configuration",
+    )
+
+
+def _guard_prune(desired: list[DesiredMeter], pruned: list[Action], max_archive: int) -> None:
+    """Refuse the classic disaster: a wrong directory or an empty file looks like 'delete all'."""
+    listed = ", ".join(f"{a.key} ({a.meter_id})" for a in pruned)
+    if not desired and pruned:
+        raise PlanError(
+            [
+                f"--prune with a configuration that defines no meters would archive every "
+                f"managed meter ({len(pruned)}: {listed}); refusing: check the path"
+            ]
+        )
+    if len(pruned) > max_archive:
+        raise PlanError(
+            [
+                f"--prune would archive {len(pruned)} meters, more than --max-archive "
+                f"{max_archive}: {listed}; raise --max-archive if that is really meant"
+            ]
+        )
+
+
 def make_plan(
     desired: list[DesiredMeter],
     remote: list[RemoteMeter],
@@ -159,8 +194,14 @@ def make_plan(
     server: str,
     organization_id: str | None,
     send_organization_id: bool = False,
+    prune: bool = False,
+    max_archive: int = 5,
 ) -> Plan:
-    """Compare the configuration with Polar's meters. No I/O."""
+    """Compare the configuration with Polar's meters. No I/O.
+
+    With ``prune``, managed meters (tagged) whose key is no longer configured are archived,
+    within the ``max_archive`` guard; untagged meters are never archived.
+    """
     matched, problems = _match(desired, remote)
     if problems:
         raise PlanError(problems)
@@ -200,9 +241,12 @@ def make_plan(
             note = "adopt: pinned by id"
         elif how == "pin":
             note = f"re-key: was managed as {m.key!r}"
+        kind: ActionKind = "adopt" if how != "tag" else "update"
+        if "archived" in {c.field for c in changes}:
+            kind = "archive" if d.spec["archived"] else "unarchive"
         plan.actions.append(
             Action(
-                kind="adopt" if how != "tag" else "update",
+                kind=kind,
                 key=d.key,
                 name=d.spec["name"],
                 meter_id=m.id,
@@ -221,6 +265,7 @@ def make_plan(
     plan.seen = [fingerprint(m) for m in remote]
     claimed = {m.id for m, _ in matched.values()}
     configured = {d.key for d in desired}
+    pruned: list[Action] = []
     for m in remote:
         if m.id in claimed:
             continue
@@ -228,5 +273,49 @@ def make_plan(
         if m.key is None:
             plan.unmanaged.append(ref)
         elif m.key not in configured:
-            plan.missing.append(ref)
+            if prune and not m.archived:
+                pruned.append(prune_action(m))
+            else:
+                plan.missing.append(ref)
+    if prune:
+        _guard_prune(desired, pruned, max_archive)
+    plan.actions.extend(pruned)
     return plan
+
+
+LOCK_SENSITIVE = frozenset({"filter", "aggregation"})
+
+
+def lock_candidates(plan: Plan) -> list[str]:
+    """Ids of existing meters whose filter or aggregation the plan changes."""
+    return [
+        a.meter_id
+        for a in plan.actions
+        if a.meter_id and a.changed_fields & LOCK_SENSITIVE
+    ]
+
+
+def annotate_locks(plan: Plan, locked: dict[str, bool | None]) -> None:
+    """Mark filter/aggregation changes Polar will refuse (meter locked) or may refuse (unknown).
+
+    Polar freezes a meter's filter and aggregation once it has processed events; the way out
+    is a new meter under a new key, then archiving the old one.
+    """
+    for action in plan.actions:
+        fields = action.changed_fields & LOCK_SENSITIVE
+        if not action.meter_id or not fields or action.meter_id not in locked:
+            continue
+        state = locked[action.meter_id]
+        action.locked = state
+        what = " and ".join(sorted(fields))
+        if state:
+            action.problem = (
+                f"the meter has processed events, so Polar refuses any change of its {what}; "
+                f"define a new meter under a new key with the new {what}, and archive this one "
+                "(archived: true) once nothing bills from it"
+            )
+        elif state is None:
+            action.caveat = (
+                f"may be refused if the meter has processed events (its {what} would be "
+                "frozen); polar-meters could not read its events to tell"
+            )

@@ -26,7 +26,7 @@ def test_json_round_trip_keeps_everything_apply_needs() -> None:
     p, _ = sample_plan()
     doc = json.loads(planfile.dumps(p))
     assert doc["format_version"] == "1.0"
-    assert doc["summary"] == {"create": 1, "update": 1, "adopt": 1, "archive": 0, "unchanged": 0, "unmanaged": 0, "missing": 1}
+    assert doc["summary"] == {"create": 1, "update": 1, "adopt": 1, "archive": 0, "unarchive": 0, "unchanged": 0, "unmanaged": 0, "missing": 1}
     back = planfile.from_document(doc)
     assert [(a.kind, a.key, a.meter_id, a.request) for a in back.actions] == [
         (a.kind, a.key, a.meter_id, a.request) for a in p.actions

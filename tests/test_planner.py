@@ -203,3 +203,56 @@ def test_unit_change_to_scalar_clears_custom_fields() -> None:
     r = remote("api-calls", unit="custom", custom_label="request", custom_multiplier=1000)
     (a,) = plan([desired("api-calls")], [r]).actions
     assert a.request.body == {"unit": "scalar", "custom_label": None, "custom_multiplier": None}
+
+
+def test_archived_true_archives_and_removing_it_unarchives() -> None:
+    r = remote("api-calls")
+    (a,) = plan([desired("api-calls", archived=True)], [r]).actions
+    assert a.kind == "archive" and a.request.body == {"is_archived": True}
+    (b,) = plan([desired("api-calls")], [remote("api-calls", archived=True)]).actions
+    assert b.kind == "unarchive" and b.request.body == {"is_archived": False}
+
+
+def test_missing_managed_meters_are_left_alone_without_prune() -> None:
+    gone = remote("gone", name="Gone")
+    p = plan([desired("api-calls")], [remote("api-calls"), gone])
+    assert not p.has_changes and [m.id for m in p.missing] == [gone.id]
+
+
+def test_prune_archives_managed_meters_only() -> None:
+    gone, foreign = remote("gone", name="Gone"), remote(None, name="Foreign")
+    already = remote("old", name="Old", archived=True)
+    p = plan([desired("api-calls")], [remote("api-calls"), gone, foreign, already], prune=True)
+    (a,) = p.actions
+    assert a.kind == "archive" and a.meter_id == gone.id and a.request.body == {"is_archived": True}
+    assert [u.id for u in p.unmanaged] == [foreign.id]
+
+
+def test_prune_refuses_an_empty_configuration() -> None:
+    with pytest.raises(PlanError, match="defines no meters"):
+        plan([], [remote("gone", name="Gone")], prune=True)
+
+
+def test_prune_guard_names_how_many_and_which() -> None:
+    many = [remote(f"k{i}", name=f"M{i}") for i in range(6)]
+    with pytest.raises(PlanError) as err:
+        plan([desired("api-calls")], many, prune=True)
+    assert "would archive 6 meters" in str(err.value) and "k5" in str(err.value)
+    assert plan([desired("api-calls")], many, prune=True, max_archive=6).count("archive") == 6
+
+
+def test_locks_turn_filter_changes_into_problems_and_unknowns_into_caveats() -> None:
+    from reconciler.planner import annotate_locks, lock_candidates
+
+    r1, r2, r3 = remote("a"), remote("b"), remote("c")
+    d1 = desired("a", aggregation={"func": "count"})
+    d2 = desired("b", aggregation={"func": "count"})
+    d3 = desired("c", name="Renamed")
+    p = plan([d1, d2, d3], [r1, r2, r3])
+    assert sorted(lock_candidates(p)) == sorted([r1.id, r2.id])
+    annotate_locks(p, {r1.id: True, r2.id: None})
+    a1, a2, a3 = p.actions
+    assert a1.problem and "new meter under a new key" in a1.problem and a1.locked is True
+    assert a2.caveat and not a2.problem
+    assert a3.problem is None and a3.caveat is None
+    assert p.problems == [a1]

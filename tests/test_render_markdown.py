@@ -9,7 +9,7 @@ def test_comment_has_marker_title_table_and_diffs() -> None:
     out = render_markdown(plan([d, desired("new", name="New")], [remote("api-calls")]))
     assert out.splitlines()[0] == MARKER
     assert "### polar-meters plan · local · organization `1dbfc517" in out
-    assert "| 1 | 1 | 0 | 0 | 0 | 0 |" in out
+    assert "| 1 | 1 | 0 | 0 | 0 | 0 | 0 |" in out
     assert "<details><summary><code>~ api-calls</code>" in out
     assert '- name: "API calls"\n+ name: "API requests"' in out
     assert "```diff" in out

@@ -15,7 +15,7 @@ from reconciler.render.text import create_lines, value_text
 
 MARKER = "<!-- polar-meters:plan -->"
 LIMIT = 65_000
-SYMBOL = {"create": "+", "update": "~", "adopt": "~"}
+SYMBOL = {"create": "+", "update": "~", "adopt": "~", "archive": "-", "unarchive": "+"}
 
 
 def _fence(body: str) -> str:
@@ -39,7 +39,16 @@ def _details(action: Action) -> str:
         f"<code>{SYMBOL[action.kind]} {html.escape(action.key)}</code> "
         f"{html.escape(action.name)} — <b>{action.kind}</b>{ident}{note}"
     )
-    return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
+    if action.problem:
+        summary += " ⛔"
+    extra = ""
+    if action.problem:
+        extra = f"\n> [!CAUTION]\n> {html.escape(action.problem)}\n"
+    elif action.caveat:
+        extra = f"\n> [!NOTE]\n> {html.escape(action.caveat)}\n"
+    return (
+        f"<details><summary>{summary}</summary>\n{extra}\n{fence}diff\n{body}\n{fence}\n\n</details>"
+    )
 
 
 def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
@@ -48,12 +57,29 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
         MARKER,
         f"### polar-meters plan · {plan.server} · organization {org}",
         "",
-        "| create | update | adopt | archive | unchanged | not managed |",
-        "|---:|---:|---:|---:|---:|---:|",
-        f"| {plan.count('create')} | {plan.count('update')} | {plan.count('adopt')} | 0 "
+        "| create | update | adopt | archive | unarchive | unchanged | not managed |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {plan.count('create')} | {plan.count('update')} | {plan.count('adopt')} "
+        f"| {plan.count('archive')} | {plan.count('unarchive')} "
         f"| {len(plan.unchanged)} | {len(plan.unmanaged)} |",
         "",
     ]
+    archived = [a for a in plan.actions if a.kind == "archive"]
+    if archived:
+        names = ", ".join(f"`{a.key}`" for a in archived)
+        head += [
+            "> [!WARNING]",
+            f"> This plan **archives {len(archived)} meter(s)**: {names}. Archived meters stop "
+            "counting new events.",
+            "",
+        ]
+    if plan.problems:
+        head += [
+            "> [!CAUTION]",
+            f"> {len(plan.problems)} change(s) would be refused by Polar (locked meters); "
+            "apply will refuse this plan.",
+            "",
+        ]
     if not plan.has_changes:
         head.append("**No changes.** Polar's meters match the configuration.")
     if plan.missing:

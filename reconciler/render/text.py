@@ -1,4 +1,5 @@
-"""The plan as text, in Terraform's spirit: + create, ~ update/adopt, then a summary."""
+"""The plan as text, in Terraform's spirit: + create, ~ update/adopt, - archive,
++ unarchive, then a summary."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from reconciler.diff import ABSENT, FieldChange, format_path
 from reconciler.plan import Action, Plan
 from reconciler.render.style import Styler
 
-SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "adopt": ("~", "cyan")}
+SYMBOLS = {
+    "create": ("+", "green"),
+    "update": ("~", "yellow"),
+    "adopt": ("~", "cyan"),
+    "archive": ("-", "red"),
+    "unarchive": ("+", "green"),
+}
 
 
 def value_text(value: Any) -> str:
@@ -68,9 +75,10 @@ def header(plan: Plan) -> str:
 def summary(plan: Plan) -> str:
     if not plan.has_changes:
         return "No changes. Polar's meters match the configuration."
+    unarchive = f", {plan.count('unarchive')} to unarchive" if plan.count("unarchive") else ""
     return (
         f"Plan: {plan.count('create')} to create, {plan.count('update')} to update, "
-        f"{plan.count('adopt')} to adopt, 0 to archive."
+        f"{plan.count('adopt')} to adopt, {plan.count('archive')} to archive{unarchive}."
     )
 
 
@@ -94,14 +102,28 @@ def render_text(plan: Plan, color: bool = False) -> str:
         else:
             for change in action.changes:
                 out.append(s(f"      ~ {change_line(change)}", fg="yellow"))
+        if action.problem:
+            out.append(s(f"      ! error: {action.problem}", fg="red", bold=True))
+        if action.caveat:
+            out.append(s(f"      ! warning: {action.caveat}", fg="yellow"))
         out.append("")
     out.append(s(summary(plan), bold=True))
+    if plan.problems:
+        out.append(
+            s(
+                f"{len(plan.problems)} change(s) Polar would refuse (marked ! error): "
+                "apply will refuse this plan until they are resolved.",
+                fg="red",
+                bold=True,
+            )
+        )
     extras = [f"{len(plan.unchanged)} unchanged"]
     extras.append(f"{len(plan.unmanaged)} not managed here")
     if plan.missing:
         extras.append(
             f"{len(plan.missing)} managed but missing from the configuration "
-            f"({', '.join(ref.key or ref.id for ref in plan.missing)}; left alone)"
+            f"({', '.join(ref.key or ref.id for ref in plan.missing)}; left alone, "
+            "--prune archives them)"
         )
     out.append(", ".join(extras) + ".")
     return "\n".join(out)
