@@ -41,6 +41,32 @@ class ApplyResult:
         return sum(1 for o in self.outcomes if o.ok and o.action.kind == kind)
 
 
+ARCHIVE_REFUSALS = {
+    "attached to active products": (
+        "Polar will not archive a meter that an active product's metered price uses: archive "
+        "that price or product first, or keep the meter"
+    ),
+    "referenced by active benefits": (
+        "Polar will not archive a meter that an active meter-credit benefit uses: delete or "
+        "change that benefit first, or keep the meter"
+    ),
+}
+
+
+def explain(action: Action, error: str) -> str:
+    """Polar's message, plus what it means and what to do where polar-meters knows."""
+    if action.kind == "archive":
+        for needle, advice in ARCHIVE_REFUSALS.items():
+            if needle in error:
+                return f"{error} — {advice}"
+    if "already aggregating events" in error:
+        return (
+            f"{error} — its filter and aggregation are frozen: define a new meter under a new "
+            "key and archive this one"
+        )
+    return error
+
+
 def apply_plan(
     plan: Plan,
     client: PolarClient,
@@ -52,7 +78,9 @@ def apply_plan(
         try:
             response = client.send(req.method, req.path, req.body)
         except PolarAPIError as exc:
-            outcome = Outcome(action, ok=False, meter_id=action.meter_id, error=str(exc))
+            outcome = Outcome(
+                action, ok=False, meter_id=action.meter_id, error=explain(action, str(exc))
+            )
         else:
             meter_id = response.get("id") if isinstance(response, dict) else None
             outcome = Outcome(action, ok=True, meter_id=meter_id or action.meter_id, response=response)

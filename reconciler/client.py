@@ -75,12 +75,14 @@ class PolarClient:
                 status=response.status_code,
             ) from None
 
-    def list_page(self, page: int, limit: int = PAGE_LIMIT) -> dict[str, Any]:
+    def list_page(self, page: int, limit: int = PAGE_LIMIT, query: str | None = None) -> dict[str, Any]:
         params: list[tuple[str, str | int]] = [
             ("page", page),
             ("limit", limit),
             ("sorting", "created_at"),
         ]
+        if query:
+            params.append(("query", query))
         if self.organization_id:
             params.append(("organization_id", self.organization_id))
         data = self._request("GET", "/v1/meters/", params=params)
@@ -94,7 +96,7 @@ class PolarClient:
             raise PolarAPIError("GET /v1/meters/: Polar's answer is not a list of meters")
         return data
 
-    def list_meters(self, attempts: int = 3) -> list[dict[str, Any]]:
+    def list_meters(self, attempts: int = 3, query: str | None = None) -> list[dict[str, Any]]:
         """Every meter (archived included), each once, checked against ``total_count``.
 
         Polar's sort has no tie-breaker, so pages can shift while meters are created: the
@@ -102,10 +104,10 @@ class PolarClient:
         """
         for _ in range(attempts):
             seen: dict[str, dict[str, Any]] = {}
-            first = self.list_page(1)
+            first = self.list_page(1, query=query)
             total = first["pagination"]["total_count"]
             max_page = first["pagination"]["max_page"]
-            pages = [first] + [self.list_page(p) for p in range(2, max_page + 1)]
+            pages = [first] + [self.list_page(p, query=query) for p in range(2, max_page + 1)]
             for page in pages:
                 for item in page["items"]:
                     if not isinstance(item, dict) or not isinstance(item.get("id"), str):
@@ -117,6 +119,20 @@ class PolarClient:
             f"the meters changed while they were being read ({len(seen)} read, Polar counts "
             f"{total}); run the command again"
         )
+
+    def meter_has_events(self, meter_id: str) -> bool | None:
+        """Whether any event matches the meter (then Polar has locked its filter and
+        aggregation); None when the token cannot read events."""
+        try:
+            data = self._request("GET", "/v1/events/", params={"meter_id": meter_id, "limit": 1})
+        except PolarAPIError as exc:
+            if exc.status in (401, 403, 404):
+                return None
+            raise
+        try:
+            return int(data["pagination"]["total_count"]) > 0
+        except (KeyError, TypeError, ValueError):
+            raise PolarAPIError("GET /v1/events/: Polar's answer is not a list of events") from None
 
     def get_meter(self, meter_id: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/meters/{meter_id}")

@@ -12,8 +12,10 @@ from reconciler.cli.common import (
     current_organization,
     paths_argument,
     plan_from_context,
+    read_locks,
     read_remote,
     target_from_context,
+    with_prune_options,
 )
 from reconciler.errors import UserError
 from reconciler.plan import Plan
@@ -22,7 +24,13 @@ from reconciler.render.text import render_text
 from reconciler.servers import Target
 from reconciler.staleness import stale_reasons
 
-PAST = {"create": "created", "update": "updated", "adopt": "adopted"}
+PAST = {
+    "create": "created",
+    "update": "updated",
+    "adopt": "adopted",
+    "archive": "archived",
+    "unarchive": "unarchived",
+}
 
 
 def _confirm() -> None:
@@ -58,6 +66,7 @@ def _saved_plan(ctx: click.Context, path: str) -> tuple[Target, Plan]:
     if reasons:
         shown = "; ".join(reasons[:5]) + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else "")
         raise UserError(f"the plan is stale: re-run plan ({shown})")
+    read_locks(target, plan)  # a meter may have processed its first events since
     return target, plan
 
 
@@ -70,9 +79,15 @@ def _saved_plan(ctx: click.Context, path: str) -> tuple[Target, Plan]:
     metavar="FILE",
     help="Apply exactly this saved plan (from `plan --out`), without asking; refused if stale.",
 )
+@with_prune_options
 @click.pass_context
 def command(
-    ctx: click.Context, paths: tuple[str, ...], auto_approve: bool, plan_path: str | None
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    auto_approve: bool,
+    plan_path: str | None,
+    prune: bool,
+    max_archive: int,
 ) -> None:
     """Plan the meter files in PATHS (default meters/) against Polar and apply the changes."""
     color = use_color()
@@ -80,14 +95,22 @@ def command(
     if plan_path:
         if paths:
             raise UserError("give either PATHS or --plan, not both: a saved plan already says what to do")
+        if prune:
+            raise UserError("--prune goes with PATHS: a saved plan already holds its archive actions")
         target, plan = _saved_plan(ctx, plan_path)
         click.echo(render_text(plan, color=color))
     else:
-        planned = plan_from_context(ctx, paths)
+        planned = plan_from_context(ctx, paths, prune=prune, max_archive=max_archive)
         target, plan = planned.target, planned.plan
         click.echo(render_text(plan, color=color))
-        if plan.has_changes and not auto_approve:
-            _confirm()
+    if plan.problems:
+        keys = ", ".join(a.key for a in plan.problems)
+        raise UserError(
+            f"refusing to apply: Polar would refuse the changes marked ! error ({keys}); "
+            "nothing was sent"
+        )
+    if plan.has_changes and not plan_path and not auto_approve:
+        _confirm()
     if not plan.has_changes:
         return
     click.echo("")
@@ -103,6 +126,9 @@ def command(
         result = apply_plan(plan, client, on_outcome=report)
     click.echo("")
     done = ", ".join(f"{result.count(k)} {PAST[k]}" for k in ("create", "update", "adopt"))
+    for kind in ("archive", "unarchive"):
+        if plan.count(kind):
+            done += f", {result.count(kind)} {PAST[kind]}"
     if result.ok:
         click.echo(s(f"Apply complete: {done}.", bold=True))
         return

@@ -15,7 +15,7 @@ from reconciler.config.types import Config
 from reconciler.errors import UserError
 from reconciler.model import RemoteMeter, remote_from_api
 from reconciler.plan import Plan
-from reconciler.planner import make_plan
+from reconciler.planner import annotate_locks, lock_candidates, make_plan
 from reconciler.servers import Target, resolve_target
 
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
@@ -76,7 +76,45 @@ def current_organization(target: Target, remote: list[RemoteMeter]) -> str | Non
     return org
 
 
-def plan_from_context(ctx: click.Context, paths: Sequence[str], fmt: str = "text") -> Planned:
+prune_options = [
+    click.option(
+        "--prune",
+        is_flag=True,
+        help="Archive managed meters (tagged by polar-meters) that are no longer configured. "
+        "Meters polar-meters does not manage are never archived.",
+    ),
+    click.option(
+        "--max-archive",
+        type=click.IntRange(min=0),
+        default=5,
+        show_default=True,
+        help="With --prune, refuse to archive more meters than this.",
+    ),
+]
+
+
+def with_prune_options(f):  # type: ignore[no-untyped-def]
+    for option in reversed(prune_options):
+        f = option(f)
+    return f
+
+
+def read_locks(target: Target, plan: Plan) -> None:
+    """Ask Polar, for each meter whose filter/aggregation would change, whether it is locked."""
+    candidates = lock_candidates(plan)
+    if not candidates:
+        return
+    with target.client() as client:
+        annotate_locks(plan, {mid: client.meter_has_events(mid) for mid in candidates})
+
+
+def plan_from_context(
+    ctx: click.Context,
+    paths: Sequence[str],
+    fmt: str = "text",
+    prune: bool = False,
+    max_archive: int = 5,
+) -> Planned:
     config = load_valid_config(paths, fmt)
     target = target_from_context(ctx, config.organization_id)
     remote = read_remote(target)
@@ -86,7 +124,10 @@ def plan_from_context(ctx: click.Context, paths: Sequence[str], fmt: str = "text
         server=target.name,
         organization_id=current_organization(target, remote),
         send_organization_id=target.organization_id is not None,
+        prune=prune,
+        max_archive=max_archive,
     )
+    read_locks(target, plan)
     plan.server_url = target.base_url
     plan.config_files = list(config.files)
     plan.config_digest = config_digest(config.files)

@@ -52,9 +52,9 @@ def cli(ctx: click.Context, server: str | None, token: str | None, organization_
 
 
 def _register() -> None:
-    from reconciler.cli import apply, emulator, plan, schema, validate
+    from reconciler.cli import apply, emulator, importcmd, plan, schema, validate
 
-    for module in (validate, schema, plan, apply, emulator):
+    for module in (validate, schema, plan, apply, importcmd, emulator):
         cli.add_command(module.command)
 
 

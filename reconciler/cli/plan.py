@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from reconciler import planfile
-from reconciler.cli.common import paths_argument, plan_from_context
+from reconciler.cli.common import paths_argument, plan_from_context, with_prune_options
 from reconciler.errors import UserError
 from reconciler.render.markdown import render_markdown
 from reconciler.render.style import use_color
@@ -49,12 +49,23 @@ def write_atomically(path: str, text: str) -> None:
     is_flag=True,
     help="Exit 2 when there are changes (0: none, 1: error).",
 )
+@with_prune_options
 @click.pass_context
 def command(
-    ctx: click.Context, paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: bool
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    prune: bool,
+    max_archive: int,
 ) -> None:
-    """Compare the meter files in PATHS (default meters/) with Polar and show the plan."""
-    plan = plan_from_context(ctx, paths, fmt).plan
+    """Compare the meter files in PATHS (default meters/) with Polar and show the plan.
+
+    Exit 0 on success (with --detailed-exitcode: 0 no changes, 2 changes), 1 on errors,
+    including changes Polar would refuse (a locked meter's filter or aggregation).
+    """
+    plan = plan_from_context(ctx, paths, fmt, prune, max_archive).plan
     if out:
         write_atomically(out, planfile.dumps(plan))
     if fmt == "json":
@@ -65,5 +76,7 @@ def command(
         click.echo(render_text(plan, color=use_color()))
         if out:
             click.echo(f"\nSaved the plan to {out}. Apply exactly it with: polar-meters apply --plan {out}")
+    if plan.problems:
+        sys.exit(1)
     if detailed_exitcode and plan.has_changes:
         sys.exit(2)

@@ -1,0 +1,52 @@
+"""`polar-meters import`: write YAML for meters that already exist in Polar. Never writes to Polar."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from reconciler.cli.common import current_organization, target_from_context
+from reconciler.cli.plan import write_atomically
+from reconciler.errors import UserError
+from reconciler.importer import to_yaml
+from reconciler.model import remote_from_api
+
+PROJECT_SCHEMA = Path("schemas") / "meters.schema.json"
+
+
+def schema_ref(out: str | None) -> str:
+    """Where the modeline points: the project's schema relative to the file, else the
+    installed copy."""
+    if PROJECT_SCHEMA.is_file():
+        base = Path(out).resolve().parent if out else Path.cwd()
+        return os.path.relpath(PROJECT_SCHEMA.resolve(), base)
+    return str(Path(__file__).resolve().parent.parent / "meters.schema.json")
+
+
+@click.command("import")
+@click.option("--out", metavar="FILE", help="Write the YAML here (default: standard output).")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.option("--query", metavar="TEXT", help="Only meters whose name contains TEXT (as Polar matches).")
+@click.option("--include-archived", is_flag=True, help="Also import archived meters (as archived: true).")
+@click.pass_context
+def command(
+    ctx: click.Context, out: str | None, force: bool, query: str | None, include_archived: bool
+) -> None:
+    """Write the project's YAML for existing Polar meters: keys derived from names, `id:`
+    pins, every field. The next plan adopts them (tags them); after that apply, no changes."""
+    if out and Path(out).exists() and not force:
+        raise UserError(f"{out} exists; pass --force to overwrite it")
+    target = target_from_context(ctx, None)
+    with target.client() as client:
+        items = client.list_meters(query=query)
+    meters = [remote_from_api(item) for item in items]
+    if not include_archived:
+        meters = [m for m in meters if not m.archived]
+    text = to_yaml(meters, schema_ref(out), current_organization(target, meters) if target.organization_id else None)
+    if out:
+        write_atomically(out, text)
+        click.echo(f"Imported {len(meters)} meters into {out}.", err=True)
+    else:
+        click.echo(text, nl=False)
