@@ -1,0 +1,115 @@
+"""The emulator on a socket: HTTP/1.1 with keep-alive, one thread per connection."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from reconciler.emulator.app import handle, split_target
+from reconciler.emulator.core import Emulator
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "polar-meters-emulator"
+    sys_version = ""
+    server: EmulatorHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _answer(self) -> None:
+        body = self._read_body()
+        path, query = split_target(self.path)
+        response = handle(self.server.emulator, self.command, path, query, self.headers, body)
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline().strip():  # trailers, then the blank line
+                pass
+            return b"".join(chunks)
+        return self.rfile.read(int(self.headers.get("content-length") or 0))
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, emulator: Emulator, host: str, port: int, verbose: bool = False) -> None:
+        self.emulator = emulator
+        self.verbose = verbose
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+        shown = f"[{host}]" if ":" in str(host) else host
+        return f"http://{shown}:{port}"
+
+
+def make_server(emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False) -> EmulatorHTTPServer:
+    """Bind (OSError when the port is taken) without serving yet."""
+    return EmulatorHTTPServer(emulator, host, port, verbose)
+
+
+def serve_forever(emulator: Emulator, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
+    with make_server(emulator, host, port, verbose) as server:
+        server.serve_forever()
+
+
+@dataclass
+class RunningServer:
+    """A server answering from a background thread until `close()`."""
+
+    server: EmulatorHTTPServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_background(emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False) -> RunningServer:
+    server = make_server(emulator, host, port, verbose)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="polar-emulator", daemon=True
+    )
+    thread.start()
+    return RunningServer(server, thread)
