@@ -17,7 +17,10 @@ from hypothesis import strategies as st
 from polar.v2026_10 import Polar
 from polar.v2026_10.errors import HTTPValidationError, ResourceNotFound
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "polar-api" / "meters-trimmed.2026-10.openapi.json"
+SPEC = (
+    Path(__file__).resolve().parents[2] / "shared" / "polar-api"
+    / "meters-trimmed.2026-10.openapi.json"
+)
 
 
 @functools.cache
@@ -102,7 +105,9 @@ def test_sdk_creates_gets_updates_and_pages(sdk: Polar, emu: Any) -> None:
     assert [meter.id for meter in newest] == [created[6].id, created[5].id]
     assert sdk.meters.list(metadata={"n": 3}).items[0].id == created[3].id
 
-    updated = sdk.meters.update(created[1].id, name="Renamed", metadata={"team": "web"}, is_archived=True)
+    updated = sdk.meters.update(
+        created[1].id, name="Renamed", metadata={"team": "web"}, is_archived=True
+    )
     assert updated.name == "Renamed" and updated.metadata == {"team": "web"}
     assert updated.archived_at is not None and updated.modified_at is not None
     assert [m.id for m in sdk.meters.list(is_archived=True).items] == [created[1].id]

@@ -397,7 +397,9 @@ clauses = st.fixed_dictionaries({
     "value": st.one_of(text, st.integers(-(2**31), 2**31 - 1), st.booleans()),
 })
 filters = st.recursive(
-    st.fixed_dictionaries({"conjunction": st.sampled_from(["and", "or"]), "clauses": st.lists(clauses, max_size=3)}),
+    st.fixed_dictionaries({
+        "conjunction": st.sampled_from(["and", "or"]), "clauses": st.lists(clauses, max_size=3),
+    }),
     lambda inner: st.fixed_dictionaries({
         "conjunction": st.sampled_from(["and", "or"]),
         "clauses": st.lists(st.one_of(clauses, inner), max_size=3),

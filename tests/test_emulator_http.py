@@ -20,7 +20,11 @@ import pytest
 from reconciler.emulator.core import Emulator
 from reconciler.emulator.inprocess import transport
 
-METER = {"name": "API calls", "filter": {"conjunction": "and", "clauses": []}, "aggregation": {"func": "count"}}
+METER = {
+    "name": "API calls",
+    "filter": {"conjunction": "and", "clauses": []},
+    "aggregation": {"func": "count"},
+}
 INVALID_TOKEN = (
     '{"error": "invalid_token", "error_description": "The access token provided is expired, '
     'revoked, malformed, or invalid for other reasons."}'
@@ -158,6 +162,11 @@ def test_bodies_that_are_not_json(http: httpx.Client) -> None:
     text = http.post("/v1/meters/", content=b"{}", headers={"content-type": "text/plain"})
     assert text.json()["detail"][0]["type"] == "model_attributes_type"
     assert http.post("/v1/meters/", json=[]).json()["detail"][0]["loc"] == ["body"]
+    unreadable = http.post("/v1/meters/", content=b'{"name": ' + b"1" * 5000 + b"}")
+    assert unreadable.status_code == 400
+    assert unreadable.json() == {"detail": "There was an error parsing the body"}
+    not_utf8 = http.post("/v1/meters/", content=b'{"name": "\xff"}')
+    assert not_utf8.status_code == 400
 
 
 def test_create_get_update(http: httpx.Client, emu: Any) -> None:
@@ -312,7 +321,8 @@ def test_command_prints_how_to_use_it_and_stops_cleanly(tmp_path: Path) -> None:
         assert lines[0].startswith("Polar meters emulator listening on http://127.0.0.1:")
         assert uuid.UUID(organization).version == 4 and token.startswith("polar_oat_")
         assert f"POLAR_SERVER={url} POLAR_ACCESS_TOKEN={token}" in lines[5]
-        answer = httpx.post(f"{url}/v1/meters/", json=METER, headers={"Authorization": f"Bearer {token}"})
+        auth = {"Authorization": f"Bearer {token}"}
+        answer = httpx.post(f"{url}/v1/meters/", json=METER, headers=auth)
         assert answer.status_code == 201
     finally:
         process.send_signal(signal.SIGINT)

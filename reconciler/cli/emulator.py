@@ -46,7 +46,8 @@ def command(
     try:
         server = make_server(emulator, host, port, verbose)
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        reason = exc.strerror or exc
+        raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
     with server:
         click.echo(f"Polar meters emulator listening on {server.url}")
         click.echo(f"Organization: {emulator.organization_id}")

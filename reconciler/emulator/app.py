@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
@@ -30,7 +30,9 @@ from reconciler.emulator.core import (
 from reconciler.emulator.fields import Detail, Invalid
 
 REALM = "polar"
-INVALID_TOKEN = "The access token provided is expired, revoked, malformed, or invalid for other reasons."
+INVALID_TOKEN = (
+    "The access token provided is expired, revoked, malformed, or invalid for other reasons."
+)
 INSUFFICIENT_SCOPE = "The request requires higher privileges than provided by the access token."
 _METER_PATH = re.compile(r"/v1/meters/([^/]+)")
 _LOCK_PATH = re.compile(r"/_emulator/meters/([^/]+)/lock")
@@ -46,9 +48,12 @@ class Response:
 @dataclass(frozen=True)
 class _Request:
     emulator: Emulator
-    path: str
+    method: str
+    path: str  # percent-decoded
     query: list[tuple[str, str]]
-    body: Any  # the parsed JSON body (None when empty), for POST and PATCH
+    headers: Mapping[str, str]  # names in lowercase
+    body: bytes
+    json: Any = None  # the parsed body (None when empty), for POST and PATCH
 
 
 def split_target(target: str) -> tuple[str, list[tuple[str, str]]]:
@@ -66,15 +71,16 @@ def handle(
     body: bytes,
 ) -> Response:
     """Answer one request; `path` is the raw (percent-encoded) path, without the query."""
-    lowered = {name.lower(): value for name, value in headers.items()}
-    decoded = unquote(path)
-    method = method.upper()
-    if decoded == "/_emulator" or decoded.startswith("/_emulator/"):
-        return _guarded(lambda: _emulator_only(emulator, method, decoded, lowered))
-    response = _guarded(lambda: _polar(emulator, method, decoded, query, lowered, body))
+    request = _Request(
+        emulator, method.upper(), unquote(path), query,
+        {name.lower(): value for name, value in headers.items()}, body,
+    )
+    if request.path == "/_emulator" or request.path.startswith("/_emulator/"):
+        return _guarded(lambda: _emulator_only(request))
+    response = _guarded(lambda: _polar(request))
     emulator.record_request({
-        "method": method,
-        "path": decoded,
+        "method": request.method,
+        "path": request.path,
         "query": [list(pair) for pair in query],
         "body": _json_or_none(body),
         "status": response.status,
@@ -86,7 +92,8 @@ def _guarded(answer: Callable[[], Response]) -> Response:
     try:
         return answer()
     except Exception:  # what Starlette's error middleware answers, rather than a dead socket
-        return Response(500, {"content-type": "text/plain; charset=utf-8"}, b"Internal Server Error")
+        headers = {"content-type": "text/plain; charset=utf-8"}
+        return Response(500, headers, b"Internal Server Error")
 
 
 # -- responses ------------------------------------------------------------------------------
@@ -101,7 +108,8 @@ def _encode(content: Any, compact: bool = True) -> bytes:
 
 
 def json_response(status: int, content: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(status, {"content-type": "application/json", **(headers or {})}, _encode(content))
+    all_headers = {"content-type": "application/json", **(headers or {})}
+    return Response(status, all_headers, _encode(content))
 
 
 def _not_found_route() -> Response:
@@ -168,7 +176,7 @@ def _parse_body(headers: Mapping[str, str], body: bytes) -> tuple[Any, Response 
     except _NonFinite as exc:  # NaN/Infinity: Polar could neither store nor echo them
         text = body.decode("utf-8", "replace")
         position, reason = max(text.find(str(exc)), 0), "Expecting value"
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeDecodeError, LookupError, ValueError):  # e.g. an integer of 5000 digits
         return None, json_response(400, {"detail": "There was an error parsing the body"})
     error = {"type": "json_invalid", "loc": ["body", position], "msg": "JSON decode error",
              "input": {}, "ctx": {"error": reason}}
@@ -200,25 +208,14 @@ def _body_errors(check: Callable[[Any], Any], body: Any) -> list[Detail]:
 
 
 def _list(request: _Request, principal: Principal) -> Response:
-    emulator = request.emulator
-    params = validation.list_query(request.query)
-    page = emulator.list_meters(
-        principal,
-        organization_ids=params["organization_id"],
-        query=params["query"],
-        is_archived=params["is_archived"],
-        metadata=params["metadata"],
-        page=params["page"],
-        limit=params["limit"],
-        sorting=params["sorting"],
-    )
+    page = request.emulator.list_meters(principal, **validation.list_query(request.query))
     return json_response(200, page.to_json())
 
 
 def _create(request: _Request, principal: Principal) -> Response:
-    if request.body is None:
+    if request.json is None:
         raise Invalid(_missing_body())
-    return json_response(201, request.emulator.create_meter(request.body, principal))
+    return json_response(201, request.emulator.create_meter(request.json, principal))
 
 
 def _meter_id(request: _Request, check_body: Callable[[Any], Any] | None) -> str:
@@ -227,7 +224,7 @@ def _meter_id(request: _Request, check_body: Callable[[Any], Any] | None) -> str
     try:
         return validation.path_id(raw_id)
     except Invalid as exc:
-        body_errors = _body_errors(check_body, request.body) if check_body else []
+        body_errors = _body_errors(check_body, request.json) if check_body else []
         raise Invalid(exc.errors + body_errors) from None
 
 
@@ -238,9 +235,9 @@ def _get(request: _Request, principal: Principal) -> Response:
 
 def _update(request: _Request, principal: Principal) -> Response:
     meter_id = _meter_id(request, validation.meter_update)
-    if request.body is None:
+    if request.json is None:
         raise Invalid(_missing_body())
-    return json_response(200, request.emulator.update_meter(meter_id, request.body, principal))
+    return json_response(200, request.emulator.update_meter(meter_id, request.json, principal))
 
 
 _Handler = Callable[[_Request, Principal], Response]
@@ -261,7 +258,9 @@ def _routes(path: str) -> dict[str, tuple[frozenset[str], _Handler]] | None:
     return None
 
 
-def _redirect(path: str, query: list[tuple[str, str]], headers: Mapping[str, str]) -> Response | None:
+def _redirect(
+    path: str, query: list[tuple[str, str]], headers: Mapping[str, str]
+) -> Response | None:
     """Starlette's redirect_slashes: 307 to the same path with (or without) its trailing slash."""
     other = path.rstrip("/") if path.endswith("/") else path + "/"
     if path == "/" or _routes(other) is None:
@@ -272,44 +271,39 @@ def _redirect(path: str, query: list[tuple[str, str]], headers: Mapping[str, str
     return Response(307, {"location": location}, b"")
 
 
-def _polar(
-    emulator: Emulator, method: str, path: str, query: list[tuple[str, str]],
-    headers: Mapping[str, str], body: bytes,
-) -> Response:
+def _polar(request: _Request) -> Response:
     """Polar's version middleware: 404 on an unknown version, else every answer echoes it."""
-    version = validation.api_version(headers.get("polar-version", "").strip())
+    version = validation.api_version(request.headers.get("polar-version", "").strip())
     if version is None:
         return _not_found_route()
-    response = _versioned(emulator, method, path, query, headers, body)
+    response = _versioned(request)
     response.headers["polar-version"] = version
     response.headers.setdefault("cache-control", "private, no-store")
     return response
 
 
-def _versioned(
-    emulator: Emulator, method: str, path: str, query: list[tuple[str, str]],
-    headers: Mapping[str, str], body: bytes,
-) -> Response:
-    if path.startswith("/api/v1"):
+def _versioned(request: _Request) -> Response:
+    emulator, method, path = request.emulator, request.method, request.path
+    if path.startswith("/api/v1"):  # Polar's PathRewriteMiddleware
         path = "/v1" + path[len("/api/v1"):]
     try:
-        principal = emulator.principal(_bearer(headers))
+        principal = emulator.principal(_bearer(request.headers))
     except Unauthorized as exc:
         return _auth_error(exc)
     routes = _routes(path)
     if routes is None:
-        return _redirect(path, query, headers) or _not_found_route()
+        return _redirect(path, request.query, request.headers) or _not_found_route()
     if method not in routes:
         return json_response(405, {"detail": "Method Not Allowed"}, {"allow": next(iter(routes))})
     parsed = None
     if method in ("POST", "PATCH"):
-        parsed, refusal = _parse_body(headers, body)
+        parsed, refusal = _parse_body(request.headers, request.body)
         if refusal is not None:
             return refusal
     scopes, answer = routes[method]
     try:
         caller = emulator.authorize(principal, scopes)
-        return answer(_Request(emulator, path, query, parsed), caller)
+        return answer(replace(request, path=path, json=parsed), caller)
     except (Unauthorized, Forbidden) as exc:
         return _auth_error(exc)
     except Invalid as exc:
@@ -336,9 +330,10 @@ def _bearer(headers: Mapping[str, str]) -> str | None:
 # -- emulator-only routes -------------------------------------------------------------------
 
 
-def _emulator_only(emulator: Emulator, method: str, path: str, headers: Mapping[str, str]) -> Response:
+def _emulator_only(request: _Request) -> Response:
+    emulator, method, path = request.emulator, request.method, request.path
     try:
-        if emulator.principal(_bearer(headers)) is None:
+        if emulator.principal(_bearer(request.headers)) is None:
             raise Unauthorized("missing_token")
     except Unauthorized as exc:
         return _auth_error(exc)

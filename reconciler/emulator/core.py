@@ -205,7 +205,8 @@ class _Meter:
 
 
 def _check_token(token: str) -> str:
-    if not token.startswith((ORGANIZATION_TOKEN_PREFIX, PERSONAL_TOKEN_PREFIX)) or not token.isascii():
+    known_kind = token.startswith((ORGANIZATION_TOKEN_PREFIX, PERSONAL_TOKEN_PREFIX))
+    if not known_kind or not token.isascii():
         raise ValueError(
             f"a token must start with {ORGANIZATION_TOKEN_PREFIX} (organization) or "
             f"{PERSONAL_TOKEN_PREFIX} (personal) and be ASCII"
@@ -418,22 +419,16 @@ class Emulator:
     def lock(self, meter_id: str) -> None:
         """Mark a meter as having matched events: its filter and aggregation are frozen."""
         with self._lock:
-            meter = self._meters.get(meter_id)
-            if meter is None:
-                raise NotFound(meter_id)
-            meter.locked = True
+            self._find(meter_id, any_organization=True).locked = True
             self._save()
 
     def is_locked(self, meter_id: str) -> bool:
         with self._lock:
-            meter = self._meters.get(meter_id)
-            if meter is None:
-                raise NotFound(meter_id)
-            return meter.locked
+            return self._find(meter_id, any_organization=True).locked
 
-    def _find(self, meter_id: str) -> _Meter:
+    def _find(self, meter_id: str, any_organization: bool = False) -> _Meter:
         meter = self._meters.get(meter_id)
-        if meter is None or meter.organization_id != self.organization_id:
+        if meter is None or not (any_organization or meter.organization_id == self.organization_id):
             raise NotFound(meter_id)
         return meter
 

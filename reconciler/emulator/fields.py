@@ -43,6 +43,19 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+# pydantic's wording for the errors that carry no context.
+_INT_TYPE = "Input should be a valid integer"
+_INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
+_INT_SIZE = "Unable to parse input string as an integer, exceeded maximum size"
+_INT_FRACTION = "Input should be a valid integer, got a number with a fractional part"
+_FLOAT_TYPE = "Input should be a valid number"
+_FLOAT_PARSING = "Input should be a valid number, unable to parse string as a number"
+_FINITE = "Input should be a finite number"
+_BOOL_TYPE = "Input should be a valid boolean"
+_BOOL_PARSING = "Input should be a valid boolean, unable to interpret input"
+NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
+
+
 # -- scalars --------------------------------------------------------------------------------
 
 
@@ -53,11 +66,11 @@ def string(
     if not isinstance(value, str):
         fail("string_type", loc, "Input should be a valid string", value)
     if min_length is not None and len(value) < min_length:
-        fail("string_too_short", loc, f"String should have at least {_plural(min_length, 'character')}",
-             value, {"min_length": min_length})
+        message = f"String should have at least {_plural(min_length, 'character')}"
+        fail("string_too_short", loc, message, value, {"min_length": min_length})
     if max_length is not None and len(value) > max_length:
-        fail("string_too_long", loc, f"String should have at most {_plural(max_length, 'character')}",
-             value, {"max_length": max_length})
+        message = f"String should have at most {_plural(max_length, 'character')}"
+        fail("string_too_long", loc, message, value, {"max_length": max_length})
     return value
 
 
@@ -69,19 +82,19 @@ _I64 = 2**63
 def _int_from_text(value: str, loc: Loc) -> int:
     match = _INT_TEXT.fullmatch(value.strip())
     if match is None:
-        fail("int_parsing", loc, "Input should be a valid integer, unable to parse string as an integer", value)
+        fail("int_parsing", loc, _INT_PARSING, value)
     if len(match.group(1)) > _MAX_INT_DIGITS:
-        fail("int_parsing_size", loc, "Unable to parse input string as an integer, exceeded maximum size", value)
+        fail("int_parsing_size", loc, _INT_SIZE, value)
     return int(match.group(0).split(".")[0])
 
 
 def _int_from_float(value: float, loc: Loc) -> int:
     if not math.isfinite(value):
-        fail("finite_number", loc, "Input should be a finite number", value)
+        fail("finite_number", loc, _FINITE, value)
     if value % 1:
-        fail("int_from_float", loc, "Input should be a valid integer, got a number with a fractional part", value)
+        fail("int_from_float", loc, _INT_FRACTION, value)
     if not -_I64 <= value < _I64:
-        fail("int_parsing_size", loc, "Unable to parse input string as an integer, exceeded maximum size", value)
+        fail("int_parsing_size", loc, _INT_SIZE, value)
     return int(value)
 
 
@@ -91,18 +104,18 @@ def integer(
 ) -> int:
     if isinstance(value, int) and not (strict and isinstance(value, bool)):
         number = int(value)
-    elif strict:
-        fail("int_type", loc, "Input should be a valid integer", value)
-    elif isinstance(value, float):
+    elif isinstance(value, float) and not strict:
         number = _int_from_float(value, loc)
-    elif isinstance(value, str):
+    elif isinstance(value, str) and not strict:
         number = _int_from_text(value, loc)
     else:
-        fail("int_type", loc, "Input should be a valid integer", value)
+        fail("int_type", loc, _INT_TYPE, value)
     if le is not None and number > le:
-        fail("less_than_equal", loc, f"Input should be less than or equal to {le}", value, {"le": le})
+        fail("less_than_equal", loc, f"Input should be less than or equal to {le}", value,
+             {"le": le})
     if ge is not None and number < ge:
-        fail("greater_than_equal", loc, f"Input should be greater than or equal to {ge}", value, {"ge": ge})
+        fail("greater_than_equal", loc, f"Input should be greater than or equal to {ge}", value,
+             {"ge": ge})
     if gt is not None and number <= gt:
         fail("greater_than", loc, f"Input should be greater than {gt}", value, {"gt": gt})
     return number
@@ -117,19 +130,17 @@ def number(value: Any, loc: Loc, strict: bool = False, *, finite: bool = False) 
     """A float. `finite` refuses inf/nan (which Polar could not store: the emulator's choice)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         result = float(value)
-    elif strict:
-        fail("float_type", loc, "Input should be a valid number", value)
-    elif isinstance(value, bool):
+    elif isinstance(value, bool) and not strict:
         result = float(value)
-    elif isinstance(value, str):
+    elif isinstance(value, str) and not strict:
         text = value.strip()
         if _FLOAT_TEXT.fullmatch(text) is None:
-            fail("float_parsing", loc, "Input should be a valid number, unable to parse string as a number", value)
+            fail("float_parsing", loc, _FLOAT_PARSING, value)
         result = float(text)
     else:
-        fail("float_type", loc, "Input should be a valid number", value)
+        fail("float_type", loc, _FLOAT_TYPE, value)
     if finite and not math.isfinite(result):
-        fail("finite_number", loc, "Input should be a finite number", value)
+        fail("finite_number", loc, _FINITE, value)
     return result
 
 
@@ -141,19 +152,21 @@ def boolean(value: Any, loc: Loc, strict: bool = False) -> bool:
     if isinstance(value, bool):
         return value
     if strict:
-        fail("bool_type", loc, "Input should be a valid boolean", value)
+        fail("bool_type", loc, _BOOL_TYPE, value)
     if isinstance(value, str):
         if value.lower() in _TRUE:
             return True
         if value.lower() in _FALSE:
             return False
-        fail("bool_parsing", loc, "Input should be a valid boolean, unable to interpret input", value)
+        fail("bool_parsing", loc, _BOOL_PARSING, value)
     if isinstance(value, (int, float)) and value in (0, 1):
         return bool(value)
-    whole = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value) and not value % 1)
-    if whole and -_I64 <= value < _I64:
-        fail("bool_parsing", loc, "Input should be a valid boolean, unable to interpret input", value)
-    fail("bool_type", loc, "Input should be a valid boolean", value)
+    whole = isinstance(value, int) or (
+        isinstance(value, float) and math.isfinite(value) and not value % 1
+    )
+    if whole and -_I64 <= value < _I64:  # a number other than 0 and 1
+        fail("bool_parsing", loc, _BOOL_PARSING, value)
+    fail("bool_type", loc, _BOOL_TYPE, value)
 
 
 def expected_text(choices: Sequence[str]) -> str:
@@ -223,7 +236,8 @@ def _uuid_error(text: str) -> str:
     for group in range(4):
         if hyphens[group] != _GROUP_STARTS[group + 1] - 1:
             found = hyphens[group] - _GROUP_STARTS[group]
-            return f"invalid group length in group {group}: expected {_GROUP_LENGTHS[group]}, found {found}"
+            expected = _GROUP_LENGTHS[group]
+            return f"invalid group length in group {group}: expected {expected}, found {found}"
     return f"invalid group length in group 4: expected 12, found {len(raw) - _GROUP_STARTS[4]}"
 
 
@@ -254,8 +268,7 @@ class Field:
 def model(value: Any, loc: Loc, strict: bool, fields: Sequence[Field]) -> dict[str, Any]:
     """An object: only the fields present in the input come back; unknown keys are ignored."""
     if not isinstance(value, dict):
-        fail("model_attributes_type", loc,
-             "Input should be a valid dictionary or object to extract fields from", value)
+        fail("model_attributes_type", loc, NOT_AN_OBJECT, value)
     result: dict[str, Any] = {}
     errors: list[Detail] = []
     for field in fields:
@@ -318,10 +331,11 @@ def dict_of(
     if errors:
         raise Invalid(errors)
     if len(result) > max_length:
-        fail("too_long", loc,
-             f"Dictionary should have at most {_plural(max_length, 'item')} after validation, "
-             f"not {len(result)}",
-             value, {"field_type": "Dictionary", "max_length": max_length, "actual_length": len(result)})
+        size = len(result)
+        most = _plural(max_length, "item")
+        message = f"Dictionary should have at most {most} after validation, not {size}"
+        ctx = {"field_type": "Dictionary", "max_length": max_length, "actual_length": size}
+        fail("too_long", loc, message, value, ctx)
     return result
 
 

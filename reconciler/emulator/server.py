@@ -73,12 +73,16 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         return f"http://{shown}:{port}"
 
 
-def make_server(emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False) -> EmulatorHTTPServer:
+def make_server(
+    emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False
+) -> EmulatorHTTPServer:
     """Bind (OSError when the port is taken) without serving yet."""
     return EmulatorHTTPServer(emulator, host, port, verbose)
 
 
-def serve_forever(emulator: Emulator, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
+def serve_forever(
+    emulator: Emulator, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False
+) -> None:
     with make_server(emulator, host, port, verbose) as server:
         server.serve_forever()
 
@@ -106,10 +110,13 @@ class RunningServer:
         self.close()
 
 
-def start_background(emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False) -> RunningServer:
+def start_background(
+    emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False
+) -> RunningServer:
     server = make_server(emulator, host, port, verbose)
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="polar-emulator", daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="polar-emulator",
+        daemon=True,
     )
     thread.start()
     return RunningServer(server, thread)

@@ -72,8 +72,7 @@ def filter_(value: Any, loc: Loc, strict: bool = False) -> dict[str, Any]:
 def aggregation(value: Any, loc: Loc, strict: bool = False) -> dict[str, Any]:
     """A union discriminated on `func`; `count` takes no property."""
     if not isinstance(value, dict):
-        f.fail("model_attributes_type", loc,
-               "Input should be a valid dictionary or object to extract fields from", value)
+        f.fail("model_attributes_type", loc, f.NOT_AN_OBJECT, value)
     if "func" not in value:
         f.fail("union_tag_not_found", loc, "Unable to extract tag using discriminator 'func'",
                value, {"discriminator": "'func'"})
@@ -124,7 +123,7 @@ def _has_nul(value: Any) -> bool:
 
 
 def _no_nul(validate: f.Validator) -> f.Validator:
-    """Polar's field validator refusing NUL anywhere in a value (it runs once the field is valid)."""
+    """Polar's field validator refusing NUL anywhere in a value, once the field is valid."""
 
     def check(value: Any, loc: Loc, strict: bool) -> Any:
         result = validate(value, loc, strict)
@@ -184,7 +183,8 @@ def meter_create(body: Any) -> dict[str, Any]:
         message = "custom_label and custom_multiplier are only allowed when unit is 'custom'."
     else:
         return data
-    raise Invalid([f.detail("value_error", ("body",), f"Value error, {message}", body, {"error": {}})])
+    error = f.detail("value_error", ("body",), f"Value error, {message}", body, {"error": {}})
+    raise Invalid([error])
 
 
 def meter_update(body: Any) -> dict[str, Any]:
@@ -223,10 +223,15 @@ def _organization_ids(values: list[str]) -> list[str]:
 
 
 def list_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """The list endpoint's query, in the order FastAPI reports its errors; raises Invalid."""
+    """The list endpoint's query as Emulator.list_meters arguments; raises Invalid.
+
+    Errors come in FastAPI's order: pagination, sorting, then the endpoint's own parameters.
+    """
     last = dict(pairs)
     errors: list[Detail] = []
-    result: dict[str, Any] = {"page": 1, "limit": 10, "sorting": ["name"], "query": last.get("query")}
+    result: dict[str, Any] = {
+        "page": 1, "limit": 10, "sorting": ["name"], "query": last.get("query"),
+    }
 
     def take(name: str, check: Any) -> None:
         try:
@@ -242,9 +247,9 @@ def list_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         take("sorting", partial(f.list_of, sorting, ("query", "sorting"), False,
                                 partial(f.choice, choices=SORTINGS)))
     organization_ids = [value for key, value in pairs if key == "organization_id"]
-    result["organization_id"] = None
+    result["organization_ids"] = None
     if organization_ids:
-        take("organization_id", partial(_organization_ids, organization_ids))
+        take("organization_ids", partial(_organization_ids, organization_ids))
     result["is_archived"] = None
     if "is_archived" in last:
         take("is_archived", partial(f.boolean, last["is_archived"], ("query", "is_archived")))
