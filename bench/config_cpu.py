@@ -1,0 +1,191 @@
+"""CPU and memory of loading, validating and planning many meters (issue 6), no network.
+
+Writes N realistic meters (nested filter groups, metadata, custom units, some pinned ids)
+over a few YAML files in a temporary directory, then measures with ``time.process_time``:
+
+- ``load_cpu_s``: ``load_config`` (read, parse, validate, check, normalise);
+- ``plan_cpu_s``: ``make_plan`` against remote meters equal to the configuration, built with
+  ``remote_from_api`` from the same specs plus the ownership tag (``--changed`` of them
+  differ, so the plan has that many updates);
+- ``remote_cpu_s``: building those remote meters (what reading Polar's answers costs beyond
+  the network), reported apart: it is not part of the target;
+
+and prints one JSON line, with ``total_cpu_s`` (load + plan) and ``peak_rss_mb`` (the
+process' peak resident set, from ``resource.getrusage``).
+
+    python bench/config_cpu.py [--meters 10000] [--files 10] [--changed 100] [--repeat 1]
+
+With ``--repeat``, the CPU figures are the best of that many runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from reconciler.config.load import load_config  # noqa: E402
+from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter, remote_from_api  # noqa: E402
+from reconciler.planner import make_plan  # noqa: E402
+
+ORGANIZATION = "1dbfc517-0bbf-4301-9ba8-555ca42b9737"
+EVENTS = ["api_call", "llm_request", "storage_sample", "job_finished", "upload", "search"]
+PROPERTIES = ["tier", "region", "model", "plan", "endpoint", "status", "_llm.total_tokens"]
+TEXTS = ["pro", "free", "eu-west-1", "us-east-1", "gpt-4o", "claude", "enterprise", "v2"]
+TEAMS = ["ai-platform", "storage", "search", "billing", "growth"]
+
+
+def _clause(rng: random.Random) -> str:
+    prop = rng.choice(PROPERTIES)
+    if rng.random() < 0.4:
+        operator, value = rng.choice(["gt", "gte", "lt", "lte", "eq"]), str(rng.randint(0, 10**6))
+    else:
+        operator, value = rng.choice(["eq", "ne", "like"]), rng.choice(TEXTS)
+    return f"{{property: {prop}, operator: {operator}, value: {value}}}"
+
+
+def _group(rng: random.Random, indent: str, depth: int) -> list[str]:
+    """A filter group's ``conjunction``/``clauses`` lines, block style, at ``indent``."""
+    lines = [f"{indent}conjunction: {rng.choice(['and', 'or'])}", f"{indent}clauses:"]
+    for _ in range(rng.randint(1, 3)):
+        if depth < 2 and rng.random() < 0.3:
+            inner = _group(rng, indent + "    ", depth + 1)
+            lines.append(f"{indent}  - {inner[0].strip()}")
+            lines.extend(inner[1:])
+        else:
+            lines.append(f"{indent}  - {_clause(rng)}")
+    return lines
+
+
+def meter_yaml(key: str, rng: random.Random) -> list[str]:
+    """One meter, as a configuration author would write it."""
+    lines = [f"  {key}:", f"    name: Meter {key.replace('-', ' ')}", "    filter:"]
+    lines.append(f"      conjunction: and")
+    lines.append("      clauses:")
+    lines.append(f"        - {{property: name, operator: eq, value: {rng.choice(EVENTS)}}}")
+    for _ in range(rng.randint(0, 2)):
+        if rng.random() < 0.5:
+            inner = _group(rng, "          ", 1)
+            lines.append(f"        - {inner[0].strip()}")
+            lines.extend(inner[1:])
+        else:
+            lines.append(f"        - {_clause(rng)}")
+    if rng.random() < 0.3:
+        lines.append("    aggregation: {func: count}")
+    else:
+        func = rng.choice(["sum", "max", "min", "avg", "unique"])
+        lines.append(f"    aggregation: {{func: {func}, property: {rng.choice(PROPERTIES)}}}")
+    roll = rng.random()
+    if roll < 0.2:
+        lines += ["    unit: custom", "    custom_label: request", "    custom_multiplier: 1000"]
+    elif roll < 0.5:
+        lines.append("    unit: token")
+    pairs = [f"team: {rng.choice(TEAMS)}", f"cost_center: {rng.randint(1000, 9999)}"]
+    if rng.random() < 0.5:
+        pairs.append(f"product_line: {rng.choice(TEXTS)}")
+    if rng.random() < 0.3:
+        pairs.append("billable: true")
+    lines.append(f"    metadata: {{{', '.join(pairs)}}}")
+    if rng.random() < 0.05:
+        lines.append(f"    id: {uuid.UUID(int=rng.getrandbits(128), version=4)}")
+    return lines
+
+
+def write_files(directory: Path, meters: int, files: int, seed: int) -> None:
+    rng = random.Random(seed)
+    per_file = -(-meters // files)
+    for index in range(files):
+        keys = range(index * per_file, min(meters, (index + 1) * per_file))
+        lines = ["version: 1", f"organization_id: {ORGANIZATION}", "meters:"]
+        for number in keys:
+            lines.extend(meter_yaml(f"meter-{number:06d}", rng))
+            lines.append("")
+        (directory / f"meters-{index:03d}.yaml").write_text("\n".join(lines) + "\n")
+
+
+def api_item(meter: DesiredMeter, rng: random.Random, changed: bool) -> dict[str, Any]:
+    """What Polar would answer for this meter (tagged with its key)."""
+    spec = meter.spec
+    name = spec["name"] + (" (old)" if changed else "")
+    return {
+        "id": meter.id or str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "created_at": "2025-01-01T00:00:00Z",
+        "modified_at": "2025-01-02T00:00:00Z",
+        "organization_id": ORGANIZATION,
+        "name": name,
+        "unit": spec["unit"],
+        "custom_label": spec["custom_label"],
+        "custom_multiplier": spec["custom_multiplier"],
+        "filter": json.loads(json.dumps(spec["filter"])),
+        "aggregation": dict(spec["aggregation"]),
+        "metadata": {**spec["metadata"], TAG_KEY: meter.key},
+        "archived_at": "2025-01-03T00:00:00Z" if spec["archived"] else None,
+    }
+
+
+def run(directory: Path, changed: int, seed: int) -> dict[str, float]:
+    start = time.process_time()
+    config = load_config([directory])
+    load_cpu = time.process_time() - start
+    if config.diagnostics:
+        raise SystemExit(f"unexpected diagnostics, e.g. {config.diagnostics[0]}")
+    rng = random.Random(seed + 1)  # not the files' sequence: pinned ids must not recur
+    changed_keys = {m.key for m in rng.sample(config.meters, min(changed, len(config.meters)))}
+    items = [api_item(m, rng, m.key in changed_keys) for m in config.meters]
+    start = time.process_time()
+    remote: list[RemoteMeter] = [remote_from_api(item) for item in items]
+    remote_cpu = time.process_time() - start
+    start = time.process_time()
+    plan = make_plan(config.meters, remote, server="bench", organization_id=ORGANIZATION)
+    plan_cpu = time.process_time() - start
+    if len(plan.actions) != len(changed_keys) or len(plan.unchanged) != len(config.meters) - len(
+        changed_keys
+    ):
+        raise SystemExit(f"unexpected plan: {len(plan.actions)} actions")
+    return {"load_cpu_s": load_cpu, "plan_cpu_s": plan_cpu, "remote_cpu_s": remote_cpu,
+            "meters_loaded": len(config.meters)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--meters", type=int, default=10_000)
+    parser.add_argument("--files", type=int, default=10)
+    parser.add_argument("--changed", type=int, default=100, help="remote meters that differ")
+    parser.add_argument("--repeat", type=int, default=1, help="best of this many runs")
+    parser.add_argument("--seed", type=int, default=6)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="polar-meters-bench-") as tmp:
+        directory = Path(tmp)
+        write_files(directory, args.meters, args.files, args.seed)
+        size = sum(p.stat().st_size for p in directory.iterdir())
+        runs = [run(directory, args.changed, args.seed) for _ in range(max(1, args.repeat))]
+    best = {k: min(r[k] for r in runs) for k in ("load_cpu_s", "plan_cpu_s", "remote_cpu_s")}
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    result = {
+        "bench": "config_cpu",
+        "meters": runs[0]["meters_loaded"],
+        "files": args.files,
+        "yaml_bytes": size,
+        "changed": args.changed,
+        "load_cpu_s": round(best["load_cpu_s"], 3),
+        "plan_cpu_s": round(best["plan_cpu_s"], 3),
+        "total_cpu_s": round(best["load_cpu_s"] + best["plan_cpu_s"], 3),
+        "remote_cpu_s": round(best["remote_cpu_s"], 3),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "python": sys.version.split()[0],
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
