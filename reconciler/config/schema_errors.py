@@ -16,6 +16,7 @@ from jsonschema import ValidationError
 
 from reconciler.config.findings import Finding, describe_value, quote
 from reconciler.config.schema import validator
+from reconciler.config.schema_fast import VALID, suspect_part
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -33,7 +34,17 @@ def schema_findings(document: Any) -> Iterator[Finding]:
 
     A value of the wrong type gets that one error: what else its schema says about it
     (an enum, a length) would only repeat the problem.
+
+    Valid meters are recognised by :mod:`schema_fast` and skip jsonschema (about 0.9 ms a
+    meter); jsonschema words the findings of the rest, so they are exactly its findings.
     """
+    suspect = suspect_part(document)
+    if suspect is not VALID:
+        yield from reference_findings(suspect)
+
+
+def reference_findings(document: Any) -> Iterator[Finding]:
+    """:func:`schema_findings` from jsonschema alone, for the whole document."""
     errors = list(validator().iter_errors(document))
     mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
     for error in errors:
