@@ -10,6 +10,7 @@ from types import FrameType
 import click
 
 from reconciler.emulator.core import PERSONAL_TOKEN_PREFIX, Emulator
+from reconciler.emulator.faults import FaultPolicy
 from reconciler.emulator.server import make_server
 from reconciler.errors import UserError
 
@@ -29,22 +30,43 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 @click.option("--state", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="FILE", help="Keep meters in FILE across restarts (default: in memory).")
 @click.option("-v", "--verbose", is_flag=True, help="Log every request on stderr.")
+@click.option("--latency-ms", default=0, type=click.IntRange(min=0), metavar="N",
+              help="Delay every answer by N milliseconds.")
+@click.option("--fail-rate", default=0.0, type=click.FloatRange(0, 1), metavar="F",
+              help="Answer this share of requests 500, 502 or 503 without doing them.")
+@click.option("--drop-rate", default=0.0, type=click.FloatRange(0, 1), metavar="F",
+              help="Do this share of writes (POST, PATCH), then close the connection unanswered.")
+@click.option("--rate-limit", default=None, type=click.IntRange(min=1), metavar="N",
+              help="Allow N requests per window per token, then 429 (Polar: 500, sandbox 100).")
+@click.option("--rate-limit-window", default=60.0, show_default=True,
+              type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="The rate limit's fixed window.")
+@click.option("--seed", default=None, type=int, metavar="N",
+              help="Seed for the random faults, to replay a run (default: a random one).")
 def command(
     host: str, port: int, token: str | None, organization_id: str | None, state: Path | None,
-    verbose: bool,
+    verbose: bool, latency_ms: int, fail_rate: float, drop_rate: float, rate_limit: int | None,
+    rate_limit_window: float, seed: int | None,
 ) -> None:
     """Run an emulator of Polar's meters API until Ctrl-C.
 
     It follows Polar's rules (validation, errors, pagination, the lock on meters that have
     seen events) and adds /_emulator/ endpoints for tests. Its token is not a secret: it is
     printed so that polar-meters can be pointed at it.
+
+    The fault options make it an unreliable Polar, to test retries: they never touch the
+    /_emulator/ endpoints, and GET /_emulator/faults counts what they did.
     """
+    faults = FaultPolicy(
+        latency_ms=latency_ms, fail_rate=fail_rate, drop_rate=drop_rate, rate_limit=rate_limit,
+        window_seconds=rate_limit_window, seed=seed,
+    )
     try:
         emulator = Emulator(token=token, organization_id=organization_id, state_path=state)
     except (ValueError, UserError) as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        server = make_server(emulator, host, port, verbose)
+        server = make_server(emulator, host, port, verbose, faults)
     except OSError as exc:
         reason = exc.strerror or exc
         raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
@@ -58,6 +80,7 @@ def command(
             env += f" POLAR_ORGANIZATION_ID={emulator.organization_id}"
         click.echo("Point polar-meters at it with:")
         click.echo(f"  {env} polar-meters plan")
+        click.echo(f"Faults: {faults.describe()}")
         click.echo("Press Ctrl-C to stop.")
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, _stop)

@@ -1,4 +1,8 @@
-"""The emulator on a socket: HTTP/1.1 with keep-alive, one thread per connection."""
+"""The emulator on a socket: HTTP/1.1 with keep-alive, one thread per connection.
+
+With a `FaultPolicy` (faults.py) it also delays, fails, drops and rate-limits requests to
+Polar's paths; GET/DELETE /_emulator/faults shows and resets the policy's counters.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
-from reconciler.emulator.app import handle, split_target
+from reconciler.emulator.app import Response, handle, split_target
 from reconciler.emulator.core import Emulator
+from reconciler.emulator.faults import FAULTS_PATH, FaultPolicy, exempt
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -28,7 +34,30 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         body = self._read_body()
         path, query = split_target(self.path)
+        faults = self.server.faults
+        if exempt(path):
+            self._send(self._emulator_only(path, query, body))
+            return
+        response = faults.admit(self.headers.get("authorization"))
+        if response is None:
+            response = handle(self.server.emulator, self.command, path, query, self.headers, body)
+            if faults.drop(self.command, response.status):
+                faults.delay()
+                self.close_connection = True  # no answer at all: the write's outcome is unknown
+                self.log_message('"%s" %s dropped', self.requestline, response.status)
+                return
+        faults.delay()
+        self._send(response)
+
+    def _emulator_only(self, path: str, query: list[tuple[str, str]], body: bytes) -> Response:
+        # The app checks the token on every /_emulator/ path, then answers 404 to a path it
+        # does not know: /_emulator/faults is then this adapter's.
         response = handle(self.server.emulator, self.command, path, query, self.headers, body)
+        if response.status == 404 and unquote(path) == FAULTS_PATH:
+            return self.server.faults.endpoint(self.command)
+        return response
+
+    def _send(self, response: Response) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -58,9 +87,13 @@ class _Handler(BaseHTTPRequestHandler):
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, emulator: Emulator, host: str, port: int, verbose: bool = False) -> None:
+    def __init__(
+        self, emulator: Emulator, host: str, port: int, verbose: bool = False,
+        faults: FaultPolicy | None = None,
+    ) -> None:
         self.emulator = emulator
         self.verbose = verbose
+        self.faults = faults if faults is not None else FaultPolicy()
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), _Handler)
 
@@ -74,16 +107,18 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
 
 def make_server(
-    emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False
+    emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
+    faults: FaultPolicy | None = None,
 ) -> EmulatorHTTPServer:
     """Bind (OSError when the port is taken) without serving yet."""
-    return EmulatorHTTPServer(emulator, host, port, verbose)
+    return EmulatorHTTPServer(emulator, host, port, verbose, faults)
 
 
 def serve_forever(
-    emulator: Emulator, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False
+    emulator: Emulator, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False,
+    faults: FaultPolicy | None = None,
 ) -> None:
-    with make_server(emulator, host, port, verbose) as server:
+    with make_server(emulator, host, port, verbose, faults) as server:
         server.serve_forever()
 
 
@@ -98,6 +133,10 @@ class RunningServer:
     def url(self) -> str:
         return self.server.url
 
+    @property
+    def faults(self) -> FaultPolicy:
+        return self.server.faults
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -111,9 +150,10 @@ class RunningServer:
 
 
 def start_background(
-    emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False
+    emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
+    faults: FaultPolicy | None = None,
 ) -> RunningServer:
-    server = make_server(emulator, host, port, verbose)
+    server = make_server(emulator, host, port, verbose, faults)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="polar-emulator",
         daemon=True,
