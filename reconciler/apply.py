@@ -7,11 +7,13 @@ its key tag from the first request, so it is found by tag next time.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.client import PolarClient
+from reconciler.client import OutcomeUnknown, PolarClient
 from reconciler.errors import PolarAPIError
 from reconciler.plan import Action, Plan
 
@@ -23,11 +25,14 @@ class Outcome:
     meter_id: str | None = None
     error: str | None = None
     response: dict[str, Any] | None = None
+    note: str | None = None
 
 
 @dataclass
 class ApplyResult:
     outcomes: list[Outcome] = field(default_factory=list)
+    not_done: list[Action] = field(default_factory=list)  # never started (interrupted)
+    interrupted: bool = False
 
     @property
     def failed(self) -> list[Outcome]:
@@ -35,7 +40,7 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.not_done
 
     def count(self, kind: str) -> int:
         return sum(1 for o in self.outcomes if o.ok and o.action.kind == kind)
@@ -67,23 +72,79 @@ def explain(action: Action, error: str) -> str:
     return error
 
 
+#: How many times a create whose outcome stayed unknown is looked up and sent again.
+CREATE_ATTEMPTS = 4
+
+
+def safe_create(client: PolarClient, action: Action) -> tuple[dict[str, Any], str | None]:
+    """Create a meter without ever creating it twice.
+
+    When Polar's answer is lost (timeout, reset connection, 5xx after sending), the meter may
+    exist: look it up by its ownership tag and send again only if it is not there.
+    """
+    req = action.request
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            return client.send(req.method, req.path, req.body), None
+        except OutcomeUnknown as exc:
+            if attempt == CREATE_ATTEMPTS:
+                raise
+            found = client.find_by_key(action.key)
+            if found:
+                return found[0], f"the answer was lost ({exc}); found it created"
+            client.wait_before_retry(attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def run_action(client: PolarClient, action: Action) -> Outcome:
+    req = action.request
+    try:
+        if req.method == "POST":
+            response, note = safe_create(client, action)
+        else:
+            response, note = client.send(req.method, req.path, req.body), None
+    except PolarAPIError as exc:
+        return Outcome(action, ok=False, meter_id=action.meter_id, error=explain(action, str(exc)))
+    meter_id = response.get("id") if isinstance(response, dict) else None
+    return Outcome(
+        action, ok=True, meter_id=meter_id or action.meter_id, response=response, note=note
+    )
+
+
 def apply_plan(
     plan: Plan,
     client: PolarClient,
     on_outcome: Callable[[Outcome], None] = lambda _: None,
 ) -> ApplyResult:
+    """Run every action, `client.parallelism` at a time; report each as it completes.
+
+    Ctrl-C: no new request starts, those in flight finish and are reported, and the result
+    lists what was not done; KeyboardInterrupt is raised again after that.
+    """
     result = ApplyResult()
-    for action in plan.actions:
-        req = action.request
-        try:
-            response = client.send(req.method, req.path, req.body)
-        except PolarAPIError as exc:
-            outcome = Outcome(
-                action, ok=False, meter_id=action.meter_id, error=explain(action, str(exc))
-            )
-        else:
-            meter_id = response.get("id") if isinstance(response, dict) else None
-            outcome = Outcome(action, ok=True, meter_id=meter_id or action.meter_id, response=response)
-        result.outcomes.append(outcome)
-        on_outcome(outcome)
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def work(action: Action) -> Outcome | None:
+        if stop.is_set():
+            return None
+        outcome = run_action(client, action)
+        with lock:
+            result.outcomes.append(outcome)
+            on_outcome(outcome)
+        return outcome
+
+    pool = ThreadPoolExecutor(max_workers=client.parallelism)
+    futures = {pool.submit(work, a): a for a in plan.actions}
+    try:
+        for _ in as_completed(futures):
+            pass
+    except KeyboardInterrupt:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        done = {id(o.action) for o in result.outcomes}
+        result.not_done = [a for a in plan.actions if id(a) not in done]
+        result.interrupted = True
+        return result
+    pool.shutdown(wait=True)
     return result

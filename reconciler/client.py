@@ -6,20 +6,36 @@ own answer. The access token is only ever placed in the Authorization header.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
 from reconciler import __version__
 from reconciler.errors import PolarAPIError
+from reconciler.model import TAG_KEY
+from reconciler.ratelimit import RateLimiter
+from reconciler.retry import IDEMPOTENT, RetryPolicy, retryable_status
 
 API_VERSION = "2026-10"
 PAGE_LIMIT = 100
 USER_AGENT = f"polar-meters/{__version__} (+https://github.com/polar-meters; httpx)"
 
 
+class OutcomeUnknown(PolarAPIError):
+    """A write was sent but no usable answer came back: it may or may not have happened."""
+
+
+DebugLog = Callable[[str], None]
+
+
 class PolarClient:
-    """A thin, synchronous client for the meter endpoints polar-meters needs."""
+    """A synchronous, thread-safe client for the meter endpoints polar-meters needs.
+
+    Every request waits for the shared rate limiter, and is retried as `RetryPolicy` says.
+    """
 
     def __init__(
         self,
@@ -29,8 +45,19 @@ class PolarClient:
         organization_id: str | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
+        limiter: RateLimiter | None = None,
+        policy: RetryPolicy = RetryPolicy(),
+        parallelism: int = 4,
+        debug: DebugLog | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.organization_id = organization_id
+        self.limiter = limiter or RateLimiter(None)
+        self.policy = policy
+        self.parallelism = max(1, parallelism)
+        self._debug = debug
+        self._token = token
+        self._sleep = sleep
         self._http = httpx.Client(
             base_url=base_url,
             transport=transport,
@@ -41,6 +68,7 @@ class PolarClient:
                 "User-Agent": USER_AGENT,
                 "Accept": "application/json",
             },
+            limits=httpx.Limits(max_connections=self.parallelism + 2),
         )
 
     def close(self) -> None:
@@ -54,28 +82,63 @@ class PolarClient:
 
     # -- requests ---------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            raise PolarAPIError(f"{method} {path}: Polar did not answer in time") from None
-        except httpx.HTTPError as exc:
-            raise PolarAPIError(f"{method} {path}: cannot reach Polar ({_one_line(exc)})") from None
-        if response.status_code >= 400:
-            raise PolarAPIError(
-                f"{method} {path}: {describe_error(response)}",
-                status=response.status_code,
-                body=_json_or_none(response),
-            )
-        try:
-            return response.json()
-        except ValueError:
-            raise PolarAPIError(
-                f"{method} {path}: Polar answered {response.status_code} with a body that is not JSON",
-                status=response.status_code,
-            ) from None
+    def wait_before_retry(self, attempt: int) -> None:
+        self._sleep(self.policy.backoff(attempt))
 
-    def list_page(self, page: int, limit: int = PAGE_LIMIT, query: str | None = None) -> dict[str, Any]:
+    def _log(self, text: str) -> None:
+        if self._debug:
+            self._debug(redact(text, self._token))
+
+    def _attempt(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self.limiter.acquire()
+        started = time.monotonic()
+        request = self._http.build_request(method, path, **kwargs)
+        target = request.url.raw_path.decode("ascii", "replace")
+        try:
+            response = self._http.send(request)
+        except httpx.HTTPError as exc:
+            self._log(f"{method} {target} → {type(exc).__name__} ({_ms(started)} ms)")
+            raise
+        self._log(f"{method} {target} → {response.status_code} ({_ms(started)} ms)")
+        return response
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send with retries; return the JSON answer or raise a one-line PolarAPIError."""
+        for attempt in range(1, self.policy.attempts + 1):
+            last = attempt == self.policy.attempts
+            try:
+                response = self._attempt(method, path, **kwargs)
+            except httpx.HTTPError as exc:
+                why = (
+                    "Polar did not answer in time"
+                    if isinstance(exc, httpx.TimeoutException)
+                    else f"cannot reach Polar ({_one_line(exc) or type(exc).__name__})"
+                )
+                if method not in IDEMPOTENT:
+                    raise OutcomeUnknown(f"{method} {path}: {why}") from None
+                if last:
+                    raise PolarAPIError(f"{method} {path}: {why}") from None
+                self.wait_before_retry(attempt)
+                continue
+            status = response.status_code
+            if status == 429 and not last:
+                wait = self.policy.retry_after(response.headers.get("retry-after"), attempt)
+                self._log(f"rate limited: every request waits {wait:.1f} s")
+                self.limiter.pause(wait)
+                continue
+            if status >= 500 and method not in IDEMPOTENT:
+                raise OutcomeUnknown(
+                    f"{method} {path}: {describe_error(response)}", status=status
+                )
+            if retryable_status(method, status) and not last:
+                self.wait_before_retry(attempt)
+                continue
+            return _answer(method, path, response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def list_page(
+        self, page: int, limit: int = PAGE_LIMIT, query: str | None = None
+    ) -> dict[str, Any]:
         params: list[tuple[str, str | int]] = [
             ("page", page),
             ("limit", limit),
@@ -85,33 +148,27 @@ class PolarClient:
             params.append(("query", query))
         if self.organization_id:
             params.append(("organization_id", self.organization_id))
-        data = self._request("GET", "/v1/meters/", params=params)
-        if not (
-            isinstance(data, dict)
-            and isinstance(data.get("items"), list)
-            and isinstance(data.get("pagination"), dict)
-            and isinstance(data["pagination"].get("total_count"), int)
-            and isinstance(data["pagination"].get("max_page"), int)
-        ):
-            raise PolarAPIError("GET /v1/meters/: Polar's answer is not a list of meters")
-        return data
+        return _meter_page(self._request("GET", "/v1/meters/", params=params))
 
     def list_meters(self, attempts: int = 3, query: str | None = None) -> list[dict[str, Any]]:
         """Every meter (archived included), each once, checked against ``total_count``.
 
-        Polar's sort has no tie-breaker, so pages can shift while meters are created: the
-        listing is deduplicated by id and, when the count does not add up, read again.
+        The first page says how many pages there are; the others are read concurrently
+        (at most `parallelism` at once). Polar's sort has no tie-breaker, so pages can shift
+        while meters are created: the listing is deduplicated by id and, when the count does
+        not add up, read again.
         """
+        seen: dict[str, dict[str, Any]] = {}
+        total = 0
         for _ in range(attempts):
-            seen: dict[str, dict[str, Any]] = {}
+            seen = {}
             first = self.list_page(1, query=query)
             total = first["pagination"]["total_count"]
-            max_page = first["pagination"]["max_page"]
-            pages = [first] + [self.list_page(p, query=query) for p in range(2, max_page + 1)]
+            rest = range(2, first["pagination"]["max_page"] + 1)
+            with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+                pages = [first, *pool.map(lambda p: self.list_page(p, query=query), rest)]
             for page in pages:
                 for item in page["items"]:
-                    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                        raise PolarAPIError("GET /v1/meters/: Polar answered a meter without an id")
                     seen.setdefault(item["id"], item)
             if len(seen) == total:
                 return list(seen.values())
@@ -119,6 +176,14 @@ class PolarClient:
             f"the meters changed while they were being read ({len(seen)} read, Polar counts "
             f"{total}); run the command again"
         )
+
+    def find_by_key(self, key: str) -> list[dict[str, Any]]:
+        """Meters carrying ownership tag `key` (Polar filters metadata server-side)."""
+        params: list[tuple[str, str | int]] = [("metadata[" + TAG_KEY + "]", key), ("limit", PAGE_LIMIT)]
+        if self.organization_id:
+            params.append(("organization_id", self.organization_id))
+        page = _meter_page(self._request("GET", "/v1/meters/", params=params))
+        return [m for m in page["items"] if (m.get("metadata") or {}).get(TAG_KEY) == key]
 
     def meter_has_events(self, meter_id: str) -> bool | None:
         """Whether any event matches the meter (then Polar has locked its filter and
@@ -137,15 +202,47 @@ class PolarClient:
     def get_meter(self, meter_id: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/meters/{meter_id}")
 
-    def create_meter(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._request("POST", "/v1/meters/", json=body)
-
-    def update_meter(self, meter_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._request("PATCH", f"/v1/meters/{meter_id}", json=body)
-
     def send(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         """Send one planned request as it is written in the plan."""
         return self._request(method, path, json=body)
+
+
+def _ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def redact(text: str, token: str) -> str:
+    """Never let the token through, whatever the text."""
+    return text.replace(token, "[REDACTED]") if token else text
+
+
+def _answer(method: str, path: str, response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        raise PolarAPIError(
+            f"{method} {path}: {describe_error(response)}",
+            status=response.status_code,
+            body=_json_or_none(response),
+        )
+    try:
+        return response.json()
+    except ValueError:
+        raise PolarAPIError(
+            f"{method} {path}: Polar answered {response.status_code} with a body that is not JSON",
+            status=response.status_code,
+        ) from None
+
+
+def _meter_page(data: Any) -> dict[str, Any]:
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("items"), list)
+        and isinstance(data.get("pagination"), dict)
+        and isinstance(data["pagination"].get("total_count"), int)
+        and isinstance(data["pagination"].get("max_page"), int)
+        and all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in data["items"])
+    ):
+        raise PolarAPIError("GET /v1/meters/: Polar's answer is not a list of meters")
+    return data
 
 
 def _json_or_none(response: httpx.Response) -> Any:

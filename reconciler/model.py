@@ -140,9 +140,28 @@ def normalize_spec(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_REQUIRED = {
+    "id": str,
+    "name": str,
+    "unit": str,
+    "filter": dict,
+    "aggregation": dict,
+    "metadata": dict,
+    "created_at": str,
+}
+
+
 def remote_from_api(item: dict[str, Any]) -> RemoteMeter:
-    """Build a RemoteMeter from one item of Polar's meter list or get answer."""
-    metadata = item.get("metadata") or {}
+    """Build a RemoteMeter from one item of Polar's meter list or get answer.
+
+    Raises ValueError naming the field when the answer is not a meter as Polar sends them.
+    """
+    if not isinstance(item, dict):
+        raise ValueError("a meter is not a JSON object")
+    for name, kind in _REQUIRED.items():
+        if not isinstance(item.get(name), kind):
+            raise ValueError(f"meter {item.get('id', '?')} has no valid {name!r}")
+    metadata = item["metadata"]
     tag = metadata.get(TAG_KEY)
     return RemoteMeter(
         id=str(item["id"]),

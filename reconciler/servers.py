@@ -6,18 +6,22 @@ tokens name it in every request, organization tokens already carry it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from reconciler.client import PolarClient
+from reconciler.client import DebugLog, PolarClient
 from reconciler.errors import UserError
+from reconciler.ratelimit import RateLimiter
 
 SERVERS = {
     "production": "https://api.polar.sh",
     "sandbox": "https://sandbox-api.polar.sh",
 }
+#: Polar's request limits per minute and token; other servers are not paced by default.
+RATE_LIMITS = {"production": 500, "sandbox": 100}
+DEFAULT_PARALLELISM = 4
 LOCAL_STATE = Path(".polar-meters") / "local.json"
 LOCAL_BASE_URL = "http://polar-meters.local"
 
@@ -32,14 +36,30 @@ class Target:
     organization_id: str | None  # sent with requests (personal tokens only)
     expected_organization_id: str | None  # checked against what Polar answers
     transport: httpx.BaseTransport | None = None
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(None))
+    parallelism: int = DEFAULT_PARALLELISM
+    debug: DebugLog | None = None
 
     def client(self) -> PolarClient:
+        """A client sharing this run's rate limiter: a 429 slows every request down."""
         return PolarClient(
             self.base_url,
             self.token,
             organization_id=self.organization_id,
             transport=self.transport,
+            limiter=self.limiter,
+            parallelism=self.parallelism,
+            debug=self.debug,
         )
+
+    def tune(
+        self, rate_limit: int | None, parallelism: int | None, debug: DebugLog | None
+    ) -> Target:
+        per_minute = rate_limit if rate_limit is not None else RATE_LIMITS.get(self.name)
+        self.limiter = RateLimiter(per_minute or None)
+        self.parallelism = parallelism or DEFAULT_PARALLELISM
+        self.debug = debug
+        return self
 
 
 def _local_target(config_org: str | None) -> Target:

@@ -118,7 +118,8 @@ def command(
     def report(outcome: Outcome) -> None:
         a = outcome.action
         if outcome.ok:
-            click.echo(s(f"{a.key}: {PAST[a.kind]}", fg="green") + f" ({outcome.meter_id})")
+            note = f" — {outcome.note}" if outcome.note else ""
+            click.echo(s(f"{a.key}: {PAST[a.kind]}", fg="green") + f" ({outcome.meter_id}){note}")
         else:
             click.echo(s(f"{a.key}: {a.kind} failed", fg="red", bold=True) + f": {outcome.error}")
 
@@ -129,6 +130,14 @@ def command(
     for kind in ("archive", "unarchive"):
         if plan.count(kind):
             done += f", {result.count(kind)} {PAST[kind]}"
+    if result.interrupted:
+        keys = ", ".join(a.key for a in result.not_done) or "none"
+        failed = f", {len(result.failed)} failed" if result.failed else ""
+        click.echo(
+            s(f"Interrupted: {done}{failed}; not started: {keys}.", fg="red", bold=True)
+            + " Run apply again to finish."
+        )
+        sys.exit(130)
     if result.ok:
         click.echo(s(f"Apply complete: {done}.", bold=True))
         return

@@ -45,20 +45,31 @@ def config_digest(files: Sequence[str]) -> str:
     return "sha256:" + h.hexdigest()
 
 
+def _debug_line(text: str) -> None:
+    click.echo(f"debug: {text}", err=True)
+
+
 def target_from_context(ctx: click.Context, organization_id: str | None) -> Target:
     opts = ctx.find_root().obj or {}
-    return resolve_target(
+    target = resolve_target(
         opts.get("server"), opts.get("token"), opts.get("organization_id"), organization_id
     )
+    return target.tune(
+        opts.get("rate_limit"), opts.get("parallelism"), _debug_line if opts.get("debug") else None
+    )
+
+
+def parse_remote(items: list[dict]) -> list[RemoteMeter]:  # type: ignore[type-arg]
+    try:
+        return [remote_from_api(item) for item in items]
+    except ValueError as exc:
+        raise UserError(f"Polar answered something polar-meters cannot read: {exc}") from None
 
 
 def read_remote(target: Target) -> list[RemoteMeter]:
     with target.client() as client:
         items = client.list_meters()
-    try:
-        remote = [remote_from_api(item) for item in items]
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise UserError(f"Polar answered a meter polar-meters cannot read ({exc!r})") from None
+    remote = parse_remote(items)
     expected = target.expected_organization_id
     others = sorted({str(i.get("organization_id")) for i in items} - {expected or ""})
     if expected and others:

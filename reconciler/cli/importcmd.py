@@ -7,11 +7,10 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.common import current_organization, target_from_context
+from reconciler.cli.common import current_organization, parse_remote, target_from_context
 from reconciler.cli.plan import write_atomically
 from reconciler.errors import UserError
 from reconciler.importer import to_yaml
-from reconciler.model import remote_from_api
 
 PROJECT_SCHEMA = Path("schemas") / "meters.schema.json"
 
@@ -41,7 +40,7 @@ def command(
     target = target_from_context(ctx, None)
     with target.client() as client:
         items = client.list_meters(query=query)
-    meters = [remote_from_api(item) for item in items]
+    meters = parse_remote(items)
     if not include_archived:
         meters = [m for m in meters if not m.archived]
     text = to_yaml(meters, schema_ref(out), current_organization(target, meters) if target.organization_id else None)

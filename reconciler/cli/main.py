@@ -19,6 +19,9 @@ class Group(click.Group):
         except UserError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,11 +47,47 @@ class Group(click.Group):
     help="Organization to manage (env POLAR_ORGANIZATION_ID, else the configuration's "
     "organization_id). Needed with personal tokens, refused with organization tokens.",
 )
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Requests per minute at most (default: Polar's limit, production 500, sandbox 100; "
+    "no pacing for local and URLs).",
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(min=1, max=64),
+    default=None,
+    metavar="N",
+    help="Requests in flight at once (default 4).",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Log each request and response (method, path, status, time) to stderr; "
+    "the token is never shown.",
+)
 @click.pass_context
-def cli(ctx: click.Context, server: str | None, token: str | None, organization_id: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    server: str | None,
+    token: str | None,
+    organization_id: str | None,
+    rate_limit: int | None,
+    parallelism: int | None,
+    debug: bool,
+) -> None:
     """Polar usage meters as code: validate, plan and apply meter definitions kept in YAML."""
     ctx.ensure_object(dict)
-    ctx.obj.update(server=server, token=token, organization_id=organization_id)
+    ctx.obj.update(
+        server=server,
+        token=token,
+        organization_id=organization_id,
+        rate_limit=rate_limit,
+        parallelism=parallelism,
+        debug=debug,
+    )
 
 
 def _register() -> None:

@@ -1,0 +1,44 @@
+"""When to retry a request, and how long to wait: exponential backoff with full jitter,
+honouring Polar's `retry-after`.
+
+- GET and PATCH (idempotent here: a PATCH sets fields to given values) are retried on 429,
+  5xx and network errors.
+- POST is retried on 429 only (Polar did not process it). After a network error or a 5xx the
+  outcome of a create is unknown: the caller must look before sending it again.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+IDEMPOTENT = frozenset({"GET", "PATCH"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6  # in all, the first one included
+    base: float = 0.5  # seconds
+    cap: float = 30.0
+    max_retry_after: float = 120.0
+
+    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Delay before retry number `attempt` (1-based): full jitter up to base·2^(n-1)."""
+        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
+        return (rng or random).uniform(ceiling / 2, ceiling)
+
+    def retry_after(self, header: str | None, attempt: int) -> float:
+        """Polar's `retry-after` seconds when it sent a usable one, else backoff."""
+        try:
+            seconds = float(header) if header is not None else -1.0
+        except ValueError:
+            seconds = -1.0
+        if 0 <= seconds <= self.max_retry_after:
+            return seconds
+        return self.backoff(attempt)
+
+
+def retryable_status(method: str, status: int) -> bool:
+    if status == 429:
+        return True
+    return status >= 500 and method in IDEMPOTENT
