@@ -46,14 +46,14 @@ class PolarClient:
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
         limiter: RateLimiter | None = None,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,
         parallelism: int = 4,
         debug: DebugLog | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.organization_id = organization_id
         self.limiter = limiter or RateLimiter(None)
-        self.policy = policy
+        self.policy = policy or RetryPolicy.from_env()
         self.parallelism = max(1, parallelism)
         self._debug = debug
         self._token = token

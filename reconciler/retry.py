@@ -9,10 +9,17 @@ honouring Polar's `retry-after`.
 
 from __future__ import annotations
 
+import os
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reconciler.errors import UserError
+
 IDEMPOTENT = frozenset({"GET", "PATCH"})
+
+#: `BASE:CAP` in seconds, e.g. `0.01:0.05`: a faster backoff for tests and emulator runs.
+BACKOFF_ENV = "POLAR_METERS_BACKOFF"
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,22 @@ class RetryPolicy:
         """Delay before retry number `attempt` (1-based): full jitter up to base·2^(n-1)."""
         ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
         return (rng or random).uniform(ceiling / 2, ceiling)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> RetryPolicy:
+        """The default policy, with the backoff's base and cap from POLAR_METERS_BACKOFF."""
+        text = environ.get(BACKOFF_ENV, "").strip()
+        if not text:
+            return cls()
+        try:
+            base, cap = (float(part) for part in text.split(":"))
+        except ValueError:
+            base = cap = -1.0
+        if not (0 <= base <= cap):
+            raise UserError(
+                f"{BACKOFF_ENV}={text!r}: expected BASE:CAP in seconds, 0 <= BASE <= CAP"
+            )
+        return cls(base=base, cap=cap)
 
     def retry_after(self, header: str | None, attempt: int) -> float:
         """Polar's `retry-after` seconds when it sent a usable one, else backoff."""

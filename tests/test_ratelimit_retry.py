@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
+from reconciler.errors import UserError
 from reconciler.ratelimit import RateLimiter
-from reconciler.retry import RetryPolicy, retryable_status
+from reconciler.retry import BACKOFF_ENV, RetryPolicy, retryable_status
 
 
 class FakeClock:
@@ -63,3 +66,11 @@ def test_retry_after_is_honoured_when_sane() -> None:
 def test_what_is_retried() -> None:
     assert retryable_status("POST", 429) and retryable_status("PATCH", 503)
     assert not retryable_status("POST", 502) and not retryable_status("GET", 422)
+
+
+def test_backoff_from_the_environment() -> None:
+    assert RetryPolicy.from_env({}) == RetryPolicy()
+    assert RetryPolicy.from_env({BACKOFF_ENV: "0.01:0.05"}) == RetryPolicy(base=0.01, cap=0.05)
+    for bad in ("fast", "1", "0.5:0.1", "-1:2", "nan:1", "1:2:3"):
+        with pytest.raises(UserError, match=BACKOFF_ENV):
+            RetryPolicy.from_env({BACKOFF_ENV: bad})
