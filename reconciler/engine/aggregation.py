@@ -1,6 +1,15 @@
-"""What an aggregation makes of the events a filter matched (Polar's rules):
-count counts events; sum/max/min/avg take only events whose property is a number (booleans
-excluded); unique counts the distinct values present. Nothing to aggregate gives 0."""
+"""What an aggregation makes of the events a meter matched (Polar's rules, as in
+server/polar/meter/aggregation.py):
+
+- count counts events;
+- sum/max/min/avg take an event's number at ``property`` (a dotted metadata path, or
+  ``timestamp`` as epoch seconds); booleans are not numbers, and ``name``/``source`` never
+  hold one. An event without a number there is not the meter's at all (:func:`applies`);
+- unique counts the distinct values at ``property`` in the metadata (even for ``name``:
+  Polar reads ``metadata.name`` there), 1 and 1.0 being one value.
+
+Nothing to aggregate gives 0 (Polar's COALESCE).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +18,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from reconciler.engine.events import Event
-from reconciler.engine.matching import lookup
+from reconciler.engine.matching import lookup, matches
 from reconciler.model import strip_metadata_prefix
+
+FUNCTIONS = ("count", "sum", "max", "min", "avg", "unique")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def aggregation_value(aggregation: dict[str, Any], event: Event) -> Any:
@@ -20,33 +35,44 @@ def aggregation_value(aggregation: dict[str, Any], event: Event) -> Any:
     if func == "count":
         return 1
     prop = strip_metadata_prefix(aggregation["property"])
-    if prop == "timestamp":
-        value: Any = event.epoch
-    elif prop in ("name", "source"):
-        value = event.name if prop == "name" else event.source
-    else:
-        value = lookup(event.metadata, prop)
     if func == "unique":
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
+        return lookup(event.metadata, prop)
+    if prop == "timestamp":
+        return event.epoch
+    if prop in ("name", "source"):
         return None
-    return value
+    value = lookup(event.metadata, prop)
+    return value if _is_number(value) else None
 
 
-def _distinct(value: Any) -> str:
+def applies(aggregation: dict[str, Any], event: Event) -> bool:
+    """Polar's aggregation clause: a sum/max/min/avg meter only takes events holding a
+    number at its property; count and unique take every event its filter matched."""
+    if aggregation["func"] in ("count", "unique"):
+        return True
+    return aggregation_value(aggregation, event) is not None
+
+
+def meter_matches(filter_: dict[str, Any], aggregation: dict[str, Any], event: Event) -> bool:
+    """Whether a meter (its filter and aggregation) counts ``event``: what locks a meter,
+    lists an event under ``GET /v1/events/?meter_id=``, and feeds its quantities."""
+    return matches(filter_, event) and applies(aggregation, event)
+
+
+def distinct_key(value: Any) -> str:
+    """Equal JSON values share a key (JSONB equality: 1 and 1.0 are one value)."""
     if isinstance(value, float) and value.is_integer():
-        value = int(value)  # JSON numbers: 1 and 1.0 are one value
+        value = int(value)
     return json.dumps(value, sort_keys=True)
 
 
-def aggregate(aggregation: dict[str, Any], events: Iterable[Event]) -> int | float:
-    """The aggregation over ``events`` (already filtered by the meter)."""
-    func = aggregation["func"]
-    values = [v for v in (aggregation_value(aggregation, e) for e in events) if v is not None]
+def combine(func: str, values: list[Any]) -> int | float:
+    """SQL's aggregate ``func`` over values (None already left out); 0 when there are none
+    (count: how many values; unique: how many distinct)."""
     if func == "count":
         return len(values)
     if func == "unique":
-        return len({_distinct(v) for v in values})
+        return len({distinct_key(v) for v in values})
     if not values:
         return 0
     if func == "sum":
@@ -58,3 +84,9 @@ def aggregate(aggregation: dict[str, Any], events: Iterable[Event]) -> int | flo
     if func == "avg":
         return sum(values) / len(values)
     raise ValueError(f"unknown aggregation function {func!r}")
+
+
+def aggregate(aggregation: dict[str, Any], events: Iterable[Event]) -> int | float:
+    """The aggregation over ``events`` (already matched by the meter)."""
+    values = [v for v in (aggregation_value(aggregation, e) for e in events) if v is not None]
+    return combine(aggregation["func"], values)
