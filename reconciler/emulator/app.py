@@ -4,7 +4,10 @@
 Polar-Version check, an unknown token, routing (404, 405, slash redirects), a body that is
 not JSON, the caller's scopes, then every query/path/body error at once, then Polar's rules.
 Emulator-only endpoints live under /_emulator/ (token required, no version header):
-POST /_emulator/meters/{id}/lock, GET and DELETE /_emulator/requests.
+POST /_emulator/meters/{id}/lock, POST and DELETE /_emulator/meters/{id}/attach
+(`{"to": "product"|"benefit"}`: Polar then refuses to archive the meter),
+POST /_emulator/customer-meters/credit, GET and DELETE /_emulator/requests.
+The events, quantities and customer-meter routes answer from usage.py.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
-from reconciler.emulator import validation
+from reconciler.emulator import usage_validation, validation
 from reconciler.emulator.core import (
     READ_SCOPES,
     WRITE_SCOPES,
@@ -28,6 +31,7 @@ from reconciler.emulator.core import (
     Unauthorized,
 )
 from reconciler.emulator.fields import Detail, Invalid
+from reconciler.emulator.usage import CUSTOMER_METERS_READ, EVENTS_READ, EVENTS_WRITE, Usage
 
 REALM = "polar"
 INVALID_TOKEN = (
@@ -35,7 +39,12 @@ INVALID_TOKEN = (
 )
 INSUFFICIENT_SCOPE = "The request requires higher privileges than provided by the access token."
 _METER_PATH = re.compile(r"/v1/meters/([^/]+)")
+_QUANTITIES_PATH = re.compile(r"/v1/meters/([^/]+)/quantities")
+_EVENT_PATH = re.compile(r"/v1/events/([^/]+)")
+_CUSTOMER_METER_PATH = re.compile(r"/v1/customer-meters/([^/]+)")
 _LOCK_PATH = re.compile(r"/_emulator/meters/([^/]+)/lock")
+_ATTACH_PATH = re.compile(r"/_emulator/meters/([^/]+)/attach")
+_CREDIT_PATH = "/_emulator/customer-meters/credit"
 
 
 @dataclass(frozen=True)
@@ -240,21 +249,75 @@ def _update(request: _Request, principal: Principal) -> Response:
     return json_response(200, request.emulator.update_meter(meter_id, request.json, principal))
 
 
+def _quantities(request: _Request, principal: Principal) -> Response:
+    raw_id = request.path.split("/")[3]
+    errors: list[Detail] = []
+    try:
+        meter_id = validation.path_id(raw_id)
+    except Invalid as exc:
+        errors += exc.errors
+    try:
+        query = usage_validation.quantities_query(request.query)
+    except Invalid as exc:
+        errors += exc.errors
+    if errors:
+        raise Invalid(errors)
+    answer = Usage(request.emulator).quantities(meter_id, principal, **query)
+    return json_response(200, answer)
+
+
+def _ingest(request: _Request, principal: Principal) -> Response:
+    if request.json is None:
+        raise Invalid(_missing_body())
+    return json_response(200, Usage(request.emulator).ingest(request.json, principal))
+
+
+def _events(request: _Request, principal: Principal) -> Response:
+    query = usage_validation.events_query(request.query)
+    return json_response(200, Usage(request.emulator).list_events(principal, **query).to_json())
+
+
+def _event(request: _Request, principal: Principal) -> Response:
+    event_id = _meter_id(request, None)
+    return json_response(200, Usage(request.emulator).get_event(event_id, principal))
+
+
+def _customer_meters(request: _Request, principal: Principal) -> Response:
+    query = usage_validation.customer_meters_query(request.query)
+    page = Usage(request.emulator).list_customer_meters(principal, **query)
+    return json_response(200, page.to_json())
+
+
+def _customer_meter(request: _Request, principal: Principal) -> Response:
+    customer_meter_id = _meter_id(request, None)
+    return json_response(
+        200, Usage(request.emulator).get_customer_meter(customer_meter_id, principal)
+    )
+
+
 _Handler = Callable[[_Request, Principal], Response]
+_Routes = dict[str, tuple[frozenset[str], _Handler]]
 # Per path, its methods in Starlette's order (the first one is what a 405's Allow names).
-_METERS: dict[str, tuple[frozenset[str], _Handler]] = {
-    "GET": (READ_SCOPES, _list), "POST": (WRITE_SCOPES, _create),
-}
-_METER: dict[str, tuple[frozenset[str], _Handler]] = {
-    "GET": (READ_SCOPES, _get), "PATCH": (WRITE_SCOPES, _update),
-}
+_METERS: _Routes = {"GET": (READ_SCOPES, _list), "POST": (WRITE_SCOPES, _create)}
+_METER: _Routes = {"GET": (READ_SCOPES, _get), "PATCH": (WRITE_SCOPES, _update)}
+_QUANTITIES: _Routes = {"GET": (READ_SCOPES, _quantities)}
+_EVENTS: _Routes = {"GET": (EVENTS_READ, _events)}
+_EVENT: _Routes = {"GET": (EVENTS_READ, _event)}
+# GET /v1/events/ingest is GET /v1/events/{id} with a bad id, as in Polar's router.
+_INGEST: _Routes = {"GET": (EVENTS_READ, _event), "POST": (EVENTS_WRITE, _ingest)}
+_CUSTOMER_METERS: _Routes = {"GET": (CUSTOMER_METERS_READ, _customer_meters)}
+_CUSTOMER_METER: _Routes = {"GET": (CUSTOMER_METERS_READ, _customer_meter)}
 
 
-def _routes(path: str) -> dict[str, tuple[frozenset[str], _Handler]] | None:
-    if path == "/v1/meters/":
-        return _METERS
-    if _METER_PATH.fullmatch(path):
-        return _METER
+def _routes(path: str) -> _Routes | None:
+    fixed = {"/v1/meters/": _METERS, "/v1/events/": _EVENTS, "/v1/events/ingest": _INGEST,
+             "/v1/customer-meters/": _CUSTOMER_METERS}
+    if path in fixed:
+        return fixed[path]
+    for pattern, routes in ((_METER_PATH, _METER), (_QUANTITIES_PATH, _QUANTITIES),
+                            (_EVENT_PATH, _EVENT), (_CUSTOMER_METER_PATH, _CUSTOMER_METER)):
+        if pattern.fullmatch(path):
+            return routes
     return None
 
 
@@ -344,14 +407,73 @@ def _emulator_only(request: _Request) -> Response:
             emulator.clear_requests()
             return Response(204, {}, b"")
         return json_response(405, {"detail": "Method Not Allowed"}, {"allow": "GET, DELETE"})
-    match = _LOCK_PATH.fullmatch(path)
-    if match is None:
-        return _not_found_route()
-    if method != "POST":
-        return json_response(405, {"detail": "Method Not Allowed"}, {"allow": "POST"})
     try:
+        if path == _CREDIT_PATH:
+            return _credit(request)
+        if match := _ATTACH_PATH.fullmatch(path):
+            return _attach(request, match.group(1))
+        match = _LOCK_PATH.fullmatch(path)
+        if match is None:
+            return _not_found_route()
+        if method != "POST":
+            return json_response(405, {"detail": "Method Not Allowed"}, {"allow": "POST"})
         emulator.lock(match.group(1))
     except NotFound:
         return _resource_not_found()
     return Response(204, {}, b"")
+
+
+def _emulator_body(request: _Request) -> dict[str, Any]:
+    """An emulator-only endpoint's JSON object body (empty when absent); ValueError else."""
+    try:
+        body = _read_json(request.headers, request.body)
+    except ValueError:
+        raise ValueError("the body is not JSON") from None
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
+
+def _emulator_refusal(message: str) -> Response:
+    return json_response(422, {"error": "EmulatorRequestError", "detail": message})
+
+
+def _attach(request: _Request, meter_id: str) -> Response:
+    """POST attaches the meter to a product (or benefit), DELETE detaches it; `to` comes in
+    the body or the query."""
+    if request.method not in ("POST", "DELETE"):
+        return json_response(405, {"detail": "Method Not Allowed"}, {"allow": "POST, DELETE"})
+    try:
+        to = _emulator_body(request).get("to", dict(request.query).get("to"))
+        attached = request.emulator.attach(meter_id, str(to), request.method == "POST")
+    except ValueError as exc:
+        return _emulator_refusal(str(exc))
+    return json_response(200, {"meter_id": meter_id, "attached": attached})
+
+
+def _credit(request: _Request) -> Response:
+    """`{"meter_id", "customer_id" | "external_customer_id", "units": int, "rollover"?}`."""
+    if request.method != "POST":
+        return json_response(405, {"detail": "Method Not Allowed"}, {"allow": "POST"})
+    try:
+        body = _emulator_body(request)
+        units = body.get("units")
+        if not isinstance(units, int) or isinstance(units, bool):
+            raise ValueError("units must be an integer")
+        meter_id = validation.path_id(str(body.get("meter_id")))
+        customer_id = body.get("customer_id")
+        if customer_id is not None:
+            customer_id = validation.path_id(str(customer_id))
+        customer_meter = Usage(request.emulator).credit(
+            meter_id, units, customer_id=customer_id,
+            external_customer_id=body.get("external_customer_id"),
+            rollover=bool(body.get("rollover", False)),
+        )
+    except Invalid:
+        return _emulator_refusal("meter_id and customer_id must be UUID4s")
+    except ValueError as exc:
+        return _emulator_refusal(str(exc))
+    return json_response(200, customer_meter)
 

@@ -1,8 +1,10 @@
 """The emulated Polar: one organization's meters, its tokens, and Polar's rules for them.
+Its events, customers and credits live in `store` (events.py); usage.py computes from them.
 
 Nothing here knows HTTP: failures are typed exceptions that the adapters turn into Polar's
-answers. With a state file, the state is read on start and rewritten atomically after every
-write, so a restarted emulator (or the next `--server local` run) finds its meters again.
+answers. With a state file, the state (events included) is read on start and rewritten
+atomically after every write, so a restarted emulator (or the next `--server local` run)
+finds its meters and events again.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reconciler.emulator import validation
+from reconciler.emulator.events import EventStore
 from reconciler.emulator.fields import Invalid, uuid4
+from reconciler.emulator.timefmt import timestamp
 from reconciler.errors import UserError
 
 ALL_SCOPES = frozenset(
@@ -37,6 +41,12 @@ ORGANIZATION_TOKEN_PREFIX = "polar_oat_"
 PERSONAL_TOKEN_PREFIX = "polar_pat_"
 STATE_FORMAT = 1
 _LOCKED_MESSAGE = "This field can't be updated because the meter is already aggregating events."
+#: What can hold a meter (emulator-only: Polar's products and benefits are not emulated),
+#: and Polar's refusal to archive it then.
+ATTACHMENTS = {
+    "product": "Cannot archive meter that is still attached to active products",
+    "benefit": "Cannot archive meter that is still referenced by active benefits",
+}
 
 
 class EmulatorError(Exception):
@@ -104,11 +114,6 @@ class Page:
         }
 
 
-def timestamp(moment: datetime) -> str:
-    """A UTC time the way pydantic writes it: microseconds only when non-zero, then `Z`."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
-
-
 def _jsonb_number(value: float) -> int | float:
     """What PostgreSQL's JSONB gives back for a float: its plain decimal text, re-read."""
     number = Decimal(repr(value))
@@ -124,7 +129,7 @@ def _jsonb_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     return {key: stored(metadata[key]) for key in keys}
 
 
-def _jsonb_text(value: Any) -> str:
+def jsonb_text(value: Any) -> str:
     """`user_metadata[key]->>` as text: the JSON text of a non-string."""
     if isinstance(value, str):
         return value
@@ -169,6 +174,7 @@ class _Meter:
     modified_at: datetime | None = None
     archived_at: datetime | None = None
     locked: bool = field(default=False)
+    attached: set[str] = field(default_factory=set)  # "product", "benefit"
 
     def to_json(self) -> dict[str, Any]:
         """The Meter schema, in Polar's field order (no lock flag: Polar hides it)."""
@@ -189,6 +195,7 @@ class _Meter:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], locked: bool) -> _Meter:
+        """A meter from its state entry: the Meter schema plus `locked` and `attached`."""
         def moment(value: str | None) -> datetime | None:
             return None if value is None else datetime.fromisoformat(value)
 
@@ -200,7 +207,7 @@ class _Meter:
             custom_multiplier=data["custom_multiplier"], filter=data["filter"],
             aggregation=data["aggregation"], metadata=data["metadata"], created_at=created_at,
             modified_at=moment(data["modified_at"]), archived_at=moment(data["archived_at"]),
-            locked=locked,
+            locked=locked, attached=set(data.get("attached", ())),
         )
 
 
@@ -256,6 +263,7 @@ class Emulator:
         self._meters = {
             m["id"]: _Meter.from_json(m, bool(m.get("locked"))) for m in state.get("meters", [])
         }
+        self.store = EventStore(self.organization_id, state)
         self._journal: list[dict[str, Any]] = []
         self._save()
 
@@ -287,6 +295,8 @@ class Emulator:
 
     def _caller(self, principal: Principal | None, scopes: frozenset[str]) -> Principal:
         return self.authorize(principal or self.principal(self.token), scopes)
+
+    caller = _caller  # for the usage side (usage.py): None means the emulator's own token
 
     # -- meters -----------------------------------------------------------------------------
 
@@ -336,7 +346,7 @@ class Emulator:
             meters = [m for m in meters if (m.archived_at is not None) == is_archived]
         for key, values in metadata.items():
             meters = [
-                m for m in meters if key in m.metadata and _jsonb_text(m.metadata[key]) in values
+                m for m in meters if key in m.metadata and jsonb_text(m.metadata[key]) in values
             ]
         return meters
 
@@ -358,6 +368,8 @@ class Emulator:
             created_at=datetime.now(UTC),
         )
         with self._lock:
+            # Polar sets the lock at once when existing events already match the meter.
+            meter.locked = self.store.any_match(meter.filter, meter.aggregation)
             self._meters[meter.id] = meter
             self._save()
             return meter.to_json()
@@ -409,6 +421,9 @@ class Emulator:
             for name, value in changes.items():
                 setattr(meter, name, value)
             archive = data.get("is_archived")
+            if archive and meter.attached:
+                held_by = "product" if "product" in meter.attached else "benefit"
+                raise _field_error("value_error", "is_archived", ATTACHMENTS[held_by], True)
             if archive is not None:
                 meter.archived_at = now if archive else None
             if changes or archive is not None:
@@ -425,6 +440,38 @@ class Emulator:
     def is_locked(self, meter_id: str) -> bool:
         with self._lock:
             return self._find(meter_id, any_organization=True).locked
+
+    def attach(self, meter_id: str, to: str, attached: bool = True) -> list[str]:
+        """Attach a meter to (or detach it from) an active product's metered price or a
+        meter-credit benefit: while attached, Polar refuses to archive it. Returns what
+        holds it now."""
+        if to not in ATTACHMENTS:
+            raise ValueError(f"a meter attaches to one of {sorted(ATTACHMENTS)}, not {to!r}")
+        with self._lock:
+            meter = self._find(meter_id)
+            if attached:
+                meter.attached.add(to)
+            else:
+                meter.attached.discard(to)
+            self._save()
+            return sorted(meter.attached)
+
+    # -- for the usage side (usage.py): the meters' records under the emulator's lock -------
+
+    @property
+    def mutex(self) -> threading.RLock:
+        return self._lock
+
+    def meter_record(self, meter_id: str) -> _Meter:
+        """This organization's meter (NotFound otherwise); hold `mutex` while using it."""
+        return self._find(meter_id)
+
+    def meter_records(self) -> list[_Meter]:
+        """This organization's meters; hold `mutex` while using them."""
+        return [m for m in self._meters.values() if m.organization_id == self.organization_id]
+
+    def save(self) -> None:
+        self._save()
 
     def _find(self, meter_id: str, any_organization: bool = False) -> _Meter:
         meter = self._meters.get(meter_id)
@@ -472,7 +519,11 @@ class Emulator:
                 "extra_tokens": {
                     t: sorted(s) for t, s in self._tokens.items() if t != self.token
                 },
-                "meters": [{**m.to_json(), "locked": m.locked} for m in self._meters.values()],
+                "meters": [
+                    {**m.to_json(), "locked": m.locked, "attached": sorted(m.attached)}
+                    for m in self._meters.values()
+                ],
+                **self.store.to_state(),
             }
             text = json.dumps(state, ensure_ascii=False, indent=1)
             temporary: str | None = None

@@ -91,7 +91,7 @@ def aggregation(value: Any, loc: Loc, strict: bool = False) -> dict[str, Any]:
 
 # -- metadata -----------------------------------------------------------------------------------
 
-_METADATA_VALUE = (
+METADATA_VALUES = (
     ("constrained-str", partial(f.string, min_length=1, max_length=500)),
     ("int", f.integer),
     ("float", partial(f.number, finite=True)),
@@ -104,7 +104,7 @@ def metadata(value: Any, loc: Loc, strict: bool = False) -> dict[str, Any]:
     return f.dict_of(
         value, loc, strict,
         key=partial(f.string, min_length=1, max_length=40),
-        item=partial(f.union, members=_METADATA_VALUE),
+        item=partial(f.union, members=METADATA_VALUES),
         max_length=50,
     )
 
@@ -206,8 +206,9 @@ _SEQUENCE_LABEL = (
 )
 
 
-def _organization_ids(values: list[str]) -> list[str]:
-    loc: Loc = ("query", "organization_id")
+def uuid4_list(values: list[str], name: str) -> list[str]:
+    """A repeatable UUID4 query parameter (Polar's MultipleQueryFilter); raises Invalid."""
+    loc: Loc = ("query", name)
     errors: list[Detail] = []
     result: list[str] = []
     for index, value in enumerate(values):
@@ -222,39 +223,65 @@ def _organization_ids(values: list[str]) -> list[str]:
     return result
 
 
+class QueryReader:
+    """Reads a query's parameters into arguments, keeping every error for one 422."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+        self.last = dict(pairs)
+        self.errors: list[Detail] = []
+        self.values: dict[str, Any] = {}
+
+    def every(self, name: str) -> list[str]:
+        return [value for key, value in self.pairs if key == name]
+
+    def take(self, name: str, check: Any) -> None:
+        try:
+            self.values[name] = check()
+        except Invalid as exc:
+            self.errors.extend(exc.errors)
+
+    def paging(self, sortings: tuple[str, ...], default: str) -> None:
+        """`page` and `limit` (> 0), then `sorting` (repeatable), as in every Polar list."""
+        self.values.update(page=1, limit=10, sorting=[default])
+        for name in ("page", "limit"):
+            if name in self.last:
+                self.take(name, partial(f.integer, self.last[name], ("query", name), gt=0))
+        sorting = self.every("sorting")
+        if sorting:
+            self.take("sorting", partial(f.list_of, sorting, ("query", "sorting"), False,
+                                         partial(f.choice, choices=sortings)))
+
+    def uuids(self, name: str, key: str | None = None) -> None:
+        """A repeatable UUID4 filter; None when absent."""
+        self.values[key or name] = None
+        if values := self.every(name):
+            self.take(key or name, partial(uuid4_list, values, name))
+
+    def texts(self, name: str) -> None:
+        """A repeatable text filter; None when absent."""
+        self.values[name] = self.every(name) or None
+
+    def result(self) -> dict[str, Any]:
+        if self.errors:
+            raise Invalid(self.errors)
+        return self.values
+
+
 def list_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """The list endpoint's query as Emulator.list_meters arguments; raises Invalid.
 
     Errors come in FastAPI's order: pagination, sorting, then the endpoint's own parameters.
     """
-    last = dict(pairs)
-    errors: list[Detail] = []
-    result: dict[str, Any] = {
-        "page": 1, "limit": 10, "sorting": ["name"], "query": last.get("query"),
-    }
-
-    def take(name: str, check: Any) -> None:
-        try:
-            result[name] = check()
-        except Invalid as exc:
-            errors.extend(exc.errors)
-
-    for name in ("page", "limit"):
-        if name in last:
-            take(name, partial(f.integer, last[name], ("query", name), gt=0))
-    sorting = [value for key, value in pairs if key == "sorting"]
-    if sorting:
-        take("sorting", partial(f.list_of, sorting, ("query", "sorting"), False,
-                                partial(f.choice, choices=SORTINGS)))
-    organization_ids = [value for key, value in pairs if key == "organization_id"]
-    result["organization_ids"] = None
-    if organization_ids:
-        take("organization_ids", partial(_organization_ids, organization_ids))
-    result["is_archived"] = None
-    if "is_archived" in last:
-        take("is_archived", partial(f.boolean, last["is_archived"], ("query", "is_archived")))
-    if errors:
-        raise Invalid(errors)
+    reader = QueryReader(pairs)
+    reader.paging(SORTINGS, "name")
+    reader.values["query"] = reader.last.get("query")
+    reader.uuids("organization_id", "organization_ids")
+    reader.values["is_archived"] = None
+    if "is_archived" in reader.last:
+        reader.take("is_archived",
+                    partial(f.boolean, reader.last["is_archived"], ("query", "is_archived")))
+    result = reader.result()
     result["metadata"] = metadata_query(pairs)
     return result
 

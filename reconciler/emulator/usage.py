@@ -1,0 +1,380 @@
+"""The usage side of the emulated Polar: ingesting and listing events, a meter's
+quantities, and customer meters (consumed and credited units). Like core.py it knows
+nothing of HTTP; the numbers come from reconciler.engine, the same engine the CLI uses.
+
+Polar's rules kept here (NOTES.md "Events, quantities", server/polar/event/,
+meter/service.py, customer_meter/):
+
+- Ingest: an active meter that matches an ingested event is locked (its filter and
+  aggregation frozen); archived meters do not count new events. Events whose
+  ``external_id`` was seen already are skipped and counted as ``duplicates``.
+- Events list and quantities match events by the meter's filter and aggregation whatever
+  the meter's state: an archived meter can still be queried, and counts every event.
+- Customer meters: one per customer and meter with matching events or credits;
+  ``consumed_units`` aggregates the customer's matching events (for an archived meter, only
+  those ingested before it was archived: Polar stops updating it), ``credited_units`` is
+  the running sum of credits never going below 0, ``balance`` their difference. The list
+  leaves archived meters out unless ``meter_id`` is given. Their ids are derived from the
+  customer and meter, so they are stable without being stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from reconciler.emulator import usage_validation
+from reconciler.emulator.core import (
+    READ_SCOPES,
+    Emulator,
+    NotFound,
+    Page,
+    PolarRequestValidationError,
+    Principal,
+    RequestValidationError,
+    jsonb_text,
+)
+from reconciler.emulator.customers import Customer
+from reconciler.emulator.events import Credit, StoredEvent
+from reconciler.emulator.fields import Invalid
+from reconciler.emulator.timefmt import timestamp
+from reconciler.engine import Event, aggregate, quantities, within_limits
+
+EVENTS_READ = frozenset({"events:read", "events:write"})
+EVENTS_WRITE = frozenset({"events:write"})
+CUSTOMER_METERS_READ = frozenset({"customer_meters:read"})
+MAX_LIMIT = 100
+SPAN_MESSAGE = (
+    "The interval is too small for the given date range. "
+    "Use a larger interval or reduce the date range."
+)
+
+
+def _page(items: list[dict[str, Any]], page: int, limit: int) -> Page:
+    limit = min(limit, MAX_LIMIT)
+    start = (page - 1) * limit
+    return Page(items[start : start + limit], len(items), math.ceil(len(items) / limit))
+
+
+def _metadata_matches(metadata: dict[str, Any], query: dict[str, list[str]]) -> bool:
+    """Polar's metadata query: values of one key OR, keys AND, compared as text."""
+    return all(
+        key in metadata and jsonb_text(metadata[key]) in values for key, values in query.items()
+    )
+
+
+def customer_meter_id(customer_id: str, meter_id: str) -> str:
+    """A stable UUID4 for the pair (Polar stores a row; the emulator derives it)."""
+    digest = hashlib.sha256(f"{customer_id}:{meter_id}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def non_negative_running_sum(units: Iterable[int]) -> int:
+    """Polar's sum of credits: a running sum that never goes below 0."""
+    total = 0
+    for value in units:
+        total = max(0, total + value)
+    return total
+
+
+@dataclass(frozen=True)
+class _CustomerMeter:
+    id: str
+    customer: Customer
+    meter: Any  # core's meter record
+    consumed: int | float
+    credited: int
+    created_at: datetime
+    modified_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "created_at": timestamp(self.created_at),
+            "modified_at": timestamp(self.modified_at),
+            "customer_id": self.customer.id,
+            "meter_id": self.meter.id,
+            "consumed_units": float(self.consumed),
+            "credited_units": self.credited,
+            "balance": float(self.credited - self.consumed),
+            "customer": self.customer.to_json(),
+            "meter": self.meter.to_json(),
+        }
+
+
+_CUSTOMER_METER_KEYS: dict[str, Any] = {
+    "created_at": lambda cm: cm.created_at,
+    "modified_at": lambda cm: cm.modified_at,
+    "customer_id": lambda cm: cm.customer.id,
+    "customer_name": lambda cm: "",  # emulated customers have no name
+    "meter_id": lambda cm: cm.meter.id,
+    "meter_name": lambda cm: cm.meter.name,
+    "consumed_units": lambda cm: cm.consumed,
+    "credited_units": lambda cm: cm.credited,
+    "balance": lambda cm: cm.credited - cm.consumed,
+}
+
+
+class Usage:
+    """Events, quantities and customer meters of one Emulator (stateless: the data lives in
+    the emulator's store, under its lock)."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.store = emulator.store
+
+    # -- events -----------------------------------------------------------------------------
+
+    def ingest(self, body: Any, principal: Principal | None = None) -> dict[str, int]:
+        """POST /v1/events/ingest: every event valid, or none is stored."""
+        caller = self.emulator.caller(principal, EVENTS_WRITE)
+        try:
+            created = usage_validation.ingest_body(body)
+        except Invalid as exc:
+            raise RequestValidationError(exc.errors) from None
+        self._check_organizations(created, caller)
+        now = datetime.now(UTC)
+        inserted = duplicates = 0
+        with self.emulator.mutex:
+            new: list[StoredEvent] = []
+            for data in created:
+                if self.store.seen(data["external_id"]):
+                    duplicates += 1
+                    continue
+                event = Event(
+                    name=data["name"], timestamp=data.get("timestamp") or now,
+                    metadata=data["metadata"], source="user",
+                    customer_id=data.get("customer_id"),
+                    external_customer_id=data.get("external_customer_id"),
+                )
+                new.append(self.store.add(event, data["external_id"], now))
+                inserted += 1
+            for meter in self.emulator.meter_records():
+                if meter.archived_at is None and not meter.locked:
+                    meter.locked = bool(self.store.matching(meter.filter, meter.aggregation, new))
+            self.emulator.save()
+        return {"inserted": inserted, "duplicates": duplicates}
+
+    def _check_organizations(self, created: list[dict[str, Any]], caller: Principal) -> None:
+        errors: list[dict[str, Any]] = []
+        for index, data in enumerate(created):
+            organization_id = data["organization_id"]
+            loc = ["body", "events", index, "organization_id"]
+            if not caller.personal and organization_id is not None:
+                errors.append({"type": "organization_token", "loc": loc, "input": organization_id,
+                               "msg": "Setting organization_id is disallowed when using an "
+                                      "organization token."})
+            elif caller.personal and organization_id is None:
+                errors.append({"type": "missing", "loc": loc, "input": None,
+                               "msg": "organization_id is required."})
+            elif caller.personal and organization_id != self.emulator.organization_id:
+                errors.append({"type": "organization_id", "loc": loc, "input": organization_id,
+                               "msg": "Organization not found."})
+        if errors:
+            raise PolarRequestValidationError(errors)
+
+    def list_events(
+        self,
+        principal: Principal | None = None,
+        *,
+        page: int = 1,
+        limit: int = 10,
+        sorting: Sequence[str] = ("-timestamp",),
+        start_timestamp: datetime | None = None,
+        end_timestamp: datetime | None = None,
+        organization_id: Sequence[str] | None = None,
+        customer_id: Sequence[str] | None = None,
+        external_customer_id: Sequence[str] | None = None,
+        meter_id: str | None = None,
+        name: Sequence[str] | None = None,
+        source: Sequence[str] | None = None,
+        metadata: dict[str, list[str]] | None = None,
+    ) -> Page:
+        """GET /v1/events/: newest first unless sorted by ``timestamp``; ``meter_id`` lists
+        the events that meter counts (none for an unknown meter)."""
+        self.emulator.caller(principal, EVENTS_READ)
+        with self.emulator.mutex:
+            chosen = list(self.store.events)
+            if organization_id is not None and self.emulator.organization_id not in organization_id:
+                chosen = []
+            if meter_id is not None:
+                try:
+                    meter = self.emulator.meter_record(meter_id)
+                except NotFound:
+                    chosen = []
+                else:
+                    chosen = self.store.matching(meter.filter, meter.aggregation, chosen)
+            if customer_id is not None or external_customer_id is not None:
+                chosen = self._of_customers(chosen, customer_id or (), external_customer_id or ())
+            chosen = [
+                e for e in chosen
+                if (name is None or e.event.name in name)
+                and (source is None or e.event.source in source)
+                and (start_timestamp is None or e.event.timestamp >= start_timestamp)
+                and (end_timestamp is None or e.event.timestamp <= end_timestamp)
+                and _metadata_matches(e.event.metadata, metadata or {})
+            ]
+            chosen.sort(key=lambda e: e.event.timestamp, reverse=sorting[0].startswith("-"))
+            items = [e.to_json(self.store.customers.get(e.customer_id)) for e in chosen]
+        return _page(items, page, limit)
+
+    def _of_customers(
+        self, events: list[StoredEvent], customer_ids: Sequence[str], external_ids: Sequence[str]
+    ) -> list[StoredEvent]:
+        """Events of these customers, by either identifier: Polar resolves each to the other
+        (every event's customer exists in the emulator, so an unknown customer id selects
+        nothing, and an unknown external id only the events that carry it)."""
+        ids, externals = set(customer_ids), set(external_ids)
+        for customer in self.store.customers.all():
+            if customer.id in ids and customer.external_id is not None:
+                externals.add(customer.external_id)
+            if customer.external_id in externals:
+                ids.add(customer.id)
+        return [
+            e for e in events
+            if e.event.customer_id in ids or e.event.external_customer_id in externals
+        ]
+
+    def get_event(self, event_id: str, principal: Principal | None = None) -> dict[str, Any]:
+        self.emulator.caller(principal, EVENTS_READ)
+        with self.emulator.mutex:
+            for stored in self.store.events:
+                if stored.id == event_id:
+                    return stored.to_json(self.store.customers.get(stored.customer_id))
+        raise NotFound(event_id)
+
+    # -- quantities -------------------------------------------------------------------------
+
+    def quantities(
+        self,
+        meter_id: str,
+        principal: Principal | None = None,
+        *,
+        start_timestamp: datetime,
+        end_timestamp: datetime,
+        interval: str,
+        timezone: tzinfo = UTC,
+        customer_id: Sequence[str] | None = None,
+        external_customer_id: Sequence[str] | None = None,
+        customer_aggregation_function: str | None = None,
+        metadata: dict[str, list[str]] | None = None,
+    ) -> dict[str, Any]:
+        """GET /v1/meters/{id}/quantities (MeterQuantities)."""
+        self.emulator.caller(principal, READ_SCOPES)
+        with self.emulator.mutex:
+            meter = self.emulator.meter_record(meter_id)
+            if not within_limits(start_timestamp, end_timestamp, interval):
+                raise PolarRequestValidationError([{
+                    "loc": ["query"], "msg": SPAN_MESSAGE, "type": "value_error",
+                    "input": [start_timestamp.isoformat(), end_timestamp.isoformat(), interval],
+                }])
+            chosen = self.store.matching(meter.filter, meter.aggregation)
+            if customer_id is not None or external_customer_id is not None:
+                chosen = self._of_customers(chosen, customer_id or (), external_customer_id or ())
+            chosen = [e for e in chosen if _metadata_matches(e.event.metadata, metadata or {})]
+            resolved = {id(e.event): e.customer_id for e in chosen}
+            result = quantities(
+                meter.aggregation, [e.event for e in chosen], start_timestamp, end_timestamp,
+                interval, timezone, customer_aggregation_function,
+                customer_of=lambda event: resolved[id(event)],
+            )
+        return {
+            "quantities": [
+                {"timestamp": timestamp(b.timestamp), "quantity": float(b.quantity)}
+                for b in result.buckets
+            ],
+            "total": float(result.total),
+        }
+
+    # -- customer meters --------------------------------------------------------------------
+
+    def _customer_meters(self) -> list[_CustomerMeter]:
+        found: list[_CustomerMeter] = []
+        customers = self.store.customers
+        for meter in self.emulator.meter_records():
+            events = self.store.matching(meter.filter, meter.aggregation)
+            if meter.archived_at is not None:
+                events = [e for e in events if e.ingested_at <= meter.archived_at]
+            by_customer: dict[str, list[StoredEvent]] = {}
+            for stored in events:
+                by_customer.setdefault(stored.customer_id, []).append(stored)
+            credits: dict[str, list[Credit]] = {}
+            for credit in self.store.credits:
+                if credit.meter_id == meter.id:
+                    credits.setdefault(credit.customer_id, []).append(credit)
+            for customer_id in sorted(by_customer.keys() | credits.keys()):
+                customer = customers.get(customer_id)
+                if customer is None:
+                    continue
+                mine, granted = by_customer.get(customer_id, []), credits.get(customer_id, [])
+                moments = [e.ingested_at for e in mine] + [c.created_at for c in granted]
+                found.append(_CustomerMeter(
+                    id=customer_meter_id(customer_id, meter.id), customer=customer, meter=meter,
+                    consumed=aggregate(meter.aggregation, [e.event for e in mine]),
+                    credited=non_negative_running_sum(c.units for c in granted),
+                    created_at=min(moments), modified_at=max(moments),
+                ))
+        return found
+
+    def list_customer_meters(
+        self,
+        principal: Principal | None = None,
+        *,
+        page: int = 1,
+        limit: int = 10,
+        sorting: Sequence[str] = ("-modified_at",),
+        organization_id: Sequence[str] | None = None,
+        customer_id: Sequence[str] | None = None,
+        external_customer_id: Sequence[str] | None = None,
+        meter_id: Sequence[str] | None = None,
+    ) -> Page:
+        """GET /v1/customer-meters/ (ListResource[CustomerMeter])."""
+        self.emulator.caller(principal, CUSTOMER_METERS_READ)
+        with self.emulator.mutex:
+            chosen = [
+                cm for cm in self._customer_meters()
+                if (organization_id is None or cm.customer.organization_id in organization_id)
+                and (customer_id is None or cm.customer.id in customer_id)
+                and (external_customer_id is None
+                     or cm.customer.external_id in external_customer_id)
+                and (cm.meter.id in meter_id if meter_id is not None
+                     else cm.meter.archived_at is None)
+            ]
+            for criterion in reversed(sorting):
+                key = _CUSTOMER_METER_KEYS[criterion.removeprefix("-")]
+                chosen.sort(key=key, reverse=criterion.startswith("-"))
+            items = [cm.to_json() for cm in chosen]
+        return _page(items, page, limit)
+
+    def get_customer_meter(
+        self, customer_meter_id_: str, principal: Principal | None = None
+    ) -> dict[str, Any]:
+        """GET /v1/customer-meters/{id} (CustomerMeter)."""
+        self.emulator.caller(principal, CUSTOMER_METERS_READ)
+        with self.emulator.mutex:
+            for cm in self._customer_meters():
+                if cm.id == customer_meter_id_:
+                    return cm.to_json()
+        raise NotFound(customer_meter_id_)
+
+    def credit(
+        self, meter_id: str, units: int, *, customer_id: str | None = None,
+        external_customer_id: str | None = None, rollover: bool = False,
+    ) -> dict[str, Any]:
+        """Emulator-only: credit ``units`` (may be negative) to a customer on a meter, as a
+        meter-credit benefit would; the customer is created if unknown. Returns the
+        customer meter."""
+        if (customer_id is None) == (external_customer_id is None):
+            raise ValueError("give exactly one of customer_id and external_customer_id")
+        now = datetime.now(UTC)
+        with self.emulator.mutex:
+            meter = self.emulator.meter_record(meter_id)
+            customer = self.store.customers.resolve(customer_id, external_customer_id, now)
+            self.store.credit(Credit(customer.id, meter.id, units, rollover, now))
+            self.emulator.save()
+            return self.get_customer_meter(customer_meter_id(customer.id, meter.id))
