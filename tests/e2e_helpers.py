@@ -94,6 +94,8 @@ class Api:
 
 
 def copy_examples(dest: Path) -> Path:
+    """examples/meters/ as dest/meters, beside dest/events (their tests' events files)."""
     target = dest / "meters"
     shutil.copytree(EXAMPLES, target)
+    shutil.copytree(EXAMPLES.parent / "events", dest / "events")
     return target

@@ -157,6 +157,31 @@ def test_same_findings_for_odd_meters(document: Any) -> None:
     assert_same_findings(document)
 
 
+@st.composite
+def documents_with_tests(draw: Any) -> Any:
+    """A valid document with a `tests:` section, broken in a few random places."""
+    expectation = st.fixed_dictionaries(
+        {}, optional={"total": st.one_of(st.integers(), st.floats(allow_nan=False)),
+                      "matched": st.sampled_from([-1, 0, 1, 1.0, 2.5, True])}).filter(bool)
+    events = st.one_of(st.sampled_from(["events.jsonl", "../e.json"]),
+                       st.lists(st.just({"name": "e"}), max_size=2))
+    test = st.fixed_dictionaries({
+        "events": events,
+        "expect": st.dictionaries(st.sampled_from(["m", "api-calls"]), expectation,
+                                  min_size=1, max_size=2),
+    })
+    tests = st.dictionaries(st.sampled_from(["t", "a test", "x" * 100, "x" * 101]), test,
+                            max_size=2)
+    document = {"version": 1, "meters": {"m": fresh(GOOD)}, "tests": draw(tests)}
+    return draw(mutated(document))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents_with_tests())
+def test_same_findings_with_tests(document: Any) -> None:
+    assert_same_findings(document)
+
+
 @pytest.mark.parametrize(
     "document",
     [
@@ -168,6 +193,14 @@ def test_same_findings_for_odd_meters(document: Any) -> None:
         {"version": 1, "meters": {"m": {**GOOD, "custom_multiplier": 2.0}}},
         {"version": 1, "meters": {"m": {**GOOD, "unit": "custom", "custom_label": "r"}}},
         {"version": 1, "meters": {"m": {**GOOD, "id": UUID + "\n"}}},
+        {"version": 1, "meters": {"m": GOOD}, "tests": {"t": {"events": [], "expect": {
+            "m": {"total": 1, "matched": 1.0}}}}},
+        {"version": 1, "meters": {"m": GOOD}, "tests": {"t": {"events": "", "expect": {
+            "m": {"total": True}}}}},
+        {"version": 1, "meters": {"m": GOOD}, "tests": {"t": {"events": "e.jsonl", "expect": {
+            "m": {}}}}},
+        {"version": 1, "meters": {"m": GOOD}, "tests": {"": {"events": [1], "expect": {}}}},
+        {"version": 1, "meters": {"m": GOOD}, "tests": []},
     ],
 )
 def test_same_findings_for_odd_top_levels(document: Any) -> None:

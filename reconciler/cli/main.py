@@ -91,9 +91,9 @@ def cli(
 
 
 def _register() -> None:
-    from reconciler.cli import apply, emulator, importcmd, plan, schema, validate
+    from reconciler.cli import apply, emulator, importcmd, plan, schema, testcmd, validate
 
-    for module in (validate, schema, plan, apply, importcmd, emulator):
+    for module in (validate, testcmd, schema, plan, apply, importcmd, emulator):
         cli.add_command(module.command)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from reconciler.config.checks import check_document
 from reconciler.config.findings import describe_path, describe_value
+from reconciler.config.metertests import MeterTest, collect_tests, unknown_keys
 from reconciler.config.schema_errors import schema_findings
 from reconciler.config.types import Config, Diagnostic, Severity
 from reconciler.config.yamlnodes import YamlDocument, load_yaml
@@ -94,6 +95,7 @@ class LoadedFile:
     keys: list[tuple[str, Location]] = field(default_factory=list)  # every key, valid or not
     meters: list[DesiredMeter] = field(default_factory=list)  # the meters without errors
     organization_id: tuple[str, Location] | None = None
+    tests: list[MeterTest] = field(default_factory=list)  # those without schema errors
 
 
 def load_file(name: str, data: bytes) -> LoadedFile:
@@ -125,6 +127,9 @@ def load_file(name: str, data: bytes) -> LoadedFile:
     bad_keys = {p[1] for p in errors if len(p) > 1 and p[0] == "meters"}
     org_ok = not any(p[:1] == ("organization_id",) for p in errors)
     _collect(result, doc, bad_keys, org_ok)
+    bad_tests = {p[1] for p in errors if len(p) > 1 and p[0] == "tests"}
+    result.tests, problems = collect_tests(name, doc, bad_tests)
+    result.diagnostics.extend(problems)
     return result
 
 
@@ -153,7 +158,10 @@ def _merge(loaded: list[LoadedFile], config: Config) -> None:
     keys: dict[str, Location] = {}
     pins: dict[str, tuple[str, Location | None]] = {}
     duplicates: set[tuple[str, Location]] = set()
+    every_key = [key for file in loaded for key, _ in file.keys]
     for file in loaded:
+        file.diagnostics.extend(unknown_keys(file.tests, every_key))
+        config.tests.extend(file.tests)
         for key, location in file.keys:
             if key in keys:
                 duplicates.add((key, location))

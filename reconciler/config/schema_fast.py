@@ -31,7 +31,7 @@ ANNOTATIONS = frozenset(
      "patternErrorMessage"}
 )
 #: The digest of the constraints this module implements (see :func:`shape_digest`).
-SHAPE_DIGEST = "sha256:9141ce206b08394de5da1eab0ed54523479432b567613acf8d605de4fa031db4"
+SHAPE_DIGEST = "sha256:256fb62922eff6741312c5f1e1d9cf448eb0e5187d9fcf382dfa6cea38197729"
 
 
 def shape_digest(document: Any) -> str:
@@ -137,6 +137,18 @@ def _compile(top: dict[str, Any]) -> Callable[[Any], Any]:  # noqa: C901, PLR091
     propertyless = aggregation["allOf"][0]["if"]["properties"]["func"]["const"]
     property_functions = frozenset(aggregation["allOf"][1]["if"]["properties"]["func"]["enum"])
 
+    tests_rules = top_props["tests"]
+    test_name_min = tests_rules["propertyNames"]["minLength"]
+    test_name_max = tests_rules["propertyNames"]["maxLength"]
+    test = defs["test"]
+    test_fields, test_required = _fields(test)
+    events_min = test["properties"]["events"]["minLength"]
+    expect_min = test["properties"]["expect"]["minProperties"]
+    expectation = defs["expectation"]
+    expectation_fields, _ = _fields(expectation)
+    expectation_min = expectation["minProperties"]
+    matched_min = expectation["properties"]["matched"]["minimum"]
+
     metadata = defs["metadata"]
     metadata_key_min = metadata["propertyNames"]["minLength"]
     metadata_key_max = metadata["propertyNames"]["maxLength"]
@@ -213,6 +225,45 @@ def _compile(top: dict[str, Any]) -> Callable[[Any], Any]:  # noqa: C901, PLR091
                 return False
         return True
 
+    def expectation_ok(data: Any) -> bool:
+        if type(data) is not dict or len(data) < expectation_min:
+            return False
+        if not data.keys() <= expectation_fields:
+            return False
+        if "total" in data and type(data["total"]) is not int and type(data["total"]) is not float:
+            return False
+        if "matched" in data:
+            count = data["matched"]
+            kind = type(count)
+            if not (kind is int or (kind is float and count.is_integer())):
+                return False
+            if count < matched_min:
+                return False
+        return True
+
+    def tests_ok(tests: Any) -> bool:
+        if type(tests) is not dict:
+            return False
+        for name, data in tests.items():
+            if type(name) is not str or not test_name_min <= len(name) <= test_name_max:
+                return False
+            if type(data) is not dict:
+                return False
+            keys = data.keys()
+            if not (keys <= test_fields and keys >= test_required):
+                return False
+            events, expect = data["events"], data["expect"]
+            if type(events) is str:
+                if len(events) < events_min:
+                    return False
+            elif type(events) is not list or any(type(e) is not dict for e in events):
+                return False
+            if type(expect) is not dict or len(expect) < expect_min:
+                return False
+            if not all(expectation_ok(e) for e in expect.values()):
+                return False
+        return True
+
     def meter_ok(data: Any) -> bool:
         if type(data) is not dict:
             return False
@@ -261,7 +312,7 @@ def _compile(top: dict[str, Any]) -> Callable[[Any], Any]:  # noqa: C901, PLR091
             org = document["organization_id"]
             if type(org) is not str or not organization(org):
                 return False
-        return True
+        return "tests" not in document or tests_ok(document["tests"])
 
     def check(document: Any) -> Any:
         if type(document) is not dict:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from reconciler.model import DesiredMeter, Location
+
+if TYPE_CHECKING:
+    from reconciler.config.metertests import MeterTest
 
 Severity = Literal["error", "warning"]
 
@@ -33,6 +36,7 @@ class Config:
     organization_id_location: Location | None = None
     files: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    tests: list[MeterTest] = field(default_factory=list)  # the `tests:` of every file
 
     @property
     def errors(self) -> list[Diagnostic]:

@@ -1,0 +1,114 @@
+"""The ``tests:`` section of meter files: sample events and what each meter must make of them.
+
+Collected while a file is loaded (so ``validate`` and ``plan`` check them too): an events file
+is resolved relative to the YAML file that names it and read at once, so a missing file or a
+bad event is a located diagnostic like any other. Expectations naming a key that no file
+defines are refused once every file is read (:func:`unknown_keys`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler.config.findings import describe_path
+from reconciler.config.types import Diagnostic
+from reconciler.config.yamlnodes import YamlDocument
+from reconciler.eventfile import EventBatch, SampleEvent, inline_events, read_event_file
+from reconciler.model import Location
+
+
+@dataclass
+class MeterTest:
+    name: str
+    location: Location
+    source: str  # the events file as shown, or "inline"
+    events: list[SampleEvent]
+    expect: dict[str, dict[str, Any]]  # meter key -> {"total": …, "matched": …}
+    expect_locations: dict[str, Location] = field(default_factory=dict)
+
+
+def _location(name: str, doc: YamlDocument, path: tuple[Any, ...], at_key: bool = False) -> Location:
+    line, col = doc.position(path, prefer_key=at_key) or (1, 1)
+    return Location(name, line, col)
+
+
+def collect_tests(
+    name: str, doc: YamlDocument, bad: set[Any], now: datetime | None = None
+) -> tuple[list[MeterTest], list[Diagnostic]]:
+    """The tests of one file without schema errors, and the problems of their events (a test
+    whose events have problems is kept, so that its expectations are checked too)."""
+    tests = doc.value.get("tests") if isinstance(doc.value, dict) else None
+    if not isinstance(tests, dict):
+        return [], []
+    now = now or datetime.now(UTC)
+    files: dict[str, EventBatch] = {}  # each events file read once per meter file
+    found: list[MeterTest] = []
+    problems: list[Diagnostic] = []
+    for test_name, test in tests.items():
+        if test_name in bad or not isinstance(test, dict):
+            continue
+        path = ("tests", test_name)
+        events = test["events"]
+        if isinstance(events, str):
+            batch, source, missing = _from_file(name, events, files, now)
+            if missing:
+                where = _location(name, doc, (*path, "events"))
+                message = f"{describe_path((*path, 'events'))}: {missing}"
+                problems.append(Diagnostic("error", message, where))
+        else:
+            at = [(*path, "events", i) for i in range(len(events))]
+            places = [_location(name, doc, p) for p in at]
+            batch = inline_events(events, places, [describe_path(p) for p in at], now)
+            source = "inline"
+            problems.extend(Diagnostic("error", p.message, p.location) for p in batch.problems)
+        expect = test["expect"]
+        found.append(MeterTest(
+            name=test_name,
+            location=_location(name, doc, path, at_key=True),
+            source=source,
+            events=batch.events,
+            expect=expect,
+            expect_locations={k: _location(name, doc, (*path, "expect", k), at_key=True)
+                              for k in expect},
+        ))
+    for batch in files.values():
+        problems.extend(Diagnostic("error", p.message, p.location) for p in batch.problems)
+    return found, problems
+
+
+def _from_file(
+    name: str, given: str, files: dict[str, EventBatch], now: datetime
+) -> tuple[EventBatch, str, str | None]:
+    """The events file named in ``name`` (relative to it), read once; or why it cannot be."""
+    path = Path(os.path.normpath(Path(name).parent / given))
+    display = str(path)
+    if display not in files:
+        if not path.is_file():
+            what = "is not a file" if path.exists() else "no such events file"
+            relative = f" (relative to this file: {display})" if display != given else ""
+            return EventBatch(), display, f"{given}: {what}{relative}"
+        files[display] = read_event_file(path, display, now)
+    return files[display], display, None
+
+
+def unknown_keys(tests: Iterable[MeterTest], keys: Iterable[str]) -> list[Diagnostic]:
+    """An error for each expectation naming a meter key that no file defines."""
+    known = sorted(set(keys))
+    problems = []
+    for test in tests:
+        for key in test.expect:
+            if key in known:
+                continue
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            where = describe_path(("tests", test.name, "expect", key))
+            problems.append(Diagnostic(
+                "error", f"{where}: no meter has the key {key!r}{hint}", test.expect_locations[key]
+            ))
+    return problems
