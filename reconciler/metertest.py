@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.config.metertests import MeterTest
-from reconciler.engine import aggregate, matches
+from reconciler.engine import aggregate, applies, matches
 from reconciler.eventfile import SampleEvent
 
 
@@ -21,17 +21,23 @@ class Evaluation:
 
     total: int | float
     matched: list[SampleEvent]
+    filter_only: int = 0  # events the filter matched without the number the aggregation reads
 
 
 def evaluate(spec: dict[str, Any], events: list[SampleEvent]) -> Evaluation:
-    """The meter's total (Polar's quantities total) and the events its filter matches."""
-    matched = [e for e in events if matches(spec["filter"], e.event)]
-    return Evaluation(aggregate(spec["aggregation"], (e.event for e in matched)), matched)
+    """The meter's total (Polar's quantities total) and the events it matches: its filter
+    holds and, for sum/max/min/avg, the event has a number at the aggregated property."""
+    filter_, aggregation = spec["filter"], spec["aggregation"]
+    filtered = [e for e in events if matches(filter_, e.event)]
+    matched = [e for e in filtered if applies(aggregation, e.event)]
+    total = aggregate(aggregation, (e.event for e in matched))
+    return Evaluation(total, matched, len(filtered) - len(matched))
 
 
 @dataclass
 class MeterOutcome:
     key: str
+    spec: dict[str, Any]
     expected: dict[str, Any]
     result: Evaluation
     failed: list[str] = field(default_factory=list)  # "total", "matched"
@@ -66,5 +72,5 @@ def run_test(test: MeterTest, specs: dict[str, dict[str, Any]]) -> MeterTestOutc
             failed.append("total")
         if "matched" in expected and expected["matched"] != len(result.matched):
             failed.append("matched")
-        outcomes.append(MeterOutcome(key, expected, result, failed))
+        outcomes.append(MeterOutcome(key, specs[key], expected, result, failed))
     return MeterTestOutcome(test, outcomes)

@@ -32,8 +32,12 @@ def _failure_lines(meter: MeterOutcome, s: Styler, most: int, total_events: int)
               f"got {number_text(actual)}", fg="red")
         )
     matched = result.matched
+    if result.filter_only:
+        prop = meter.spec["aggregation"].get("property")
+        out.append(f"    {plural(result.filter_only, 'more event')} matched its filter without "
+                   f"a number at {prop!r}: not the meter's")
     if not matched:
-        out.append(f"    its filter matched none of the {total_events} events")
+        out.append(f"    it matched none of the {total_events} events")
         return out
     out.append(f"    matched {len(matched)} of {total_events} events:")
     for sample in matched[:most]:
