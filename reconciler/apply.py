@@ -85,7 +85,10 @@ def safe_create(client: PolarClient, action: Action) -> tuple[dict[str, Any], st
     req = action.request
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
-            return client.send(req.method, req.path, req.body), None
+            answer = client.send(req.method, req.path, req.body)
+            if not (isinstance(answer, dict) and isinstance(answer.get("id"), str)):
+                raise OutcomeUnknown(f"{req.method} {req.path}: Polar's answer holds no meter id")
+            return answer, None
         except OutcomeUnknown as exc:
             if attempt == CREATE_ATTEMPTS:
                 raise

@@ -226,7 +226,10 @@ def _answer(method: str, path: str, response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise PolarAPIError(
+        # A write that succeeded but whose answer cannot be read: its outcome is as unknown
+        # as if the answer had been lost (the caller looks before sending it again).
+        error = PolarAPIError if method in IDEMPOTENT else OutcomeUnknown
+        raise error(
             f"{method} {path}: Polar answered {response.status_code} with a body that is not JSON",
             status=response.status_code,
         ) from None
@@ -239,6 +242,9 @@ def _meter_page(data: Any) -> dict[str, Any]:
         and isinstance(data.get("pagination"), dict)
         and isinstance(data["pagination"].get("total_count"), int)
         and isinstance(data["pagination"].get("max_page"), int)
+        # every page but the last holds a meter: more pages than meters is not an answer to
+        # read page by page (a billion of them would never end)
+        and 0 <= data["pagination"]["max_page"] <= max(1, data["pagination"]["total_count"])
         and all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in data["items"])
     ):
         raise PolarAPIError("GET /v1/meters/: Polar's answer is not a list of meters")

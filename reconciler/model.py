@@ -151,6 +151,49 @@ _REQUIRED = {
 }
 
 
+_SCALARS = (str, int, float, bool)
+#: Deeper than any filter Polar would store for polar-meters (the YAML allows ~30 levels).
+_MAX_REMOTE_DEPTH = 100
+
+
+def _filter_problem(flt: Any, depth: int = 0) -> str | None:
+    if depth > _MAX_REMOTE_DEPTH:
+        return f"filter nested more than {_MAX_REMOTE_DEPTH} levels deep"
+    if not isinstance(flt, dict) or not isinstance(flt.get("clauses"), list):
+        return "filter clauses are not a list"
+    for clause in flt["clauses"]:
+        if isinstance(clause, dict) and "clauses" in clause:
+            problem = _filter_problem(clause, depth + 1)
+            if problem:
+                return problem
+        elif not (
+            isinstance(clause, dict)
+            and isinstance(clause.get("property"), str)
+            and isinstance(clause.get("operator"), str)
+            and isinstance(clause.get("value"), _SCALARS)
+        ):
+            return "a filter clause is not {property, operator, value}"
+    return None
+
+
+def _remote_shape_problem(item: dict[str, Any]) -> str | None:
+    """What makes a meter from Polar unusable (so that nothing later trips over it)."""
+    problem = _filter_problem(item["filter"])
+    if problem:
+        return problem
+    agg = item["aggregation"]
+    if not isinstance(agg.get("func"), str) or not isinstance(agg.get("property"), (str, type(None))):
+        return "aggregation is not {func, property}"
+    if not all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in item["metadata"].items()):
+        return "metadata values are not strings, numbers or booleans"
+    for name in ("custom_label", "modified_at", "archived_at"):
+        if not isinstance(item.get(name), (str, type(None))):
+            return f"{name} is not a string"
+    if not isinstance(item.get("custom_multiplier"), (int, float, type(None))):
+        return "custom_multiplier is not a number"
+    return None
+
+
 def remote_from_api(item: dict[str, Any]) -> RemoteMeter:
     """Build a RemoteMeter from one item of Polar's meter list or get answer.
 
@@ -161,6 +204,9 @@ def remote_from_api(item: dict[str, Any]) -> RemoteMeter:
     for name, kind in _REQUIRED.items():
         if not isinstance(item.get(name), kind):
             raise ValueError(f"meter {item.get('id', '?')} has no valid {name!r}")
+    problem = _remote_shape_problem(item)
+    if problem:
+        raise ValueError(f"meter {item['id']}: {problem}")
     metadata = item["metadata"]
     tag = metadata.get(TAG_KEY)
     return RemoteMeter(
