@@ -410,6 +410,9 @@ class Emulator:
                          "input": data[name]}
                         for name in refused
                     ])
+            if data.get("is_archived") and meter.attached:  # the whole update is refused
+                held_by = "product" if "product" in meter.attached else "benefit"
+                raise _field_error("value_error", "is_archived", ATTACHMENTS[held_by], True)
             changes = {
                 name: value for name, value in data.items()
                 if name in ("name", "unit", "custom_label", "custom_multiplier", "metadata")
@@ -421,9 +424,6 @@ class Emulator:
             for name, value in changes.items():
                 setattr(meter, name, value)
             archive = data.get("is_archived")
-            if archive and meter.attached:
-                held_by = "product" if "product" in meter.attached else "benefit"
-                raise _field_error("value_error", "is_archived", ATTACHMENTS[held_by], True)
             if archive is not None:
                 meter.archived_at = now if archive else None
             if changes or archive is not None:
