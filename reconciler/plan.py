@@ -4,10 +4,13 @@ applying both consume the same Plan."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from reconciler.diff import FieldChange
 from reconciler.model import Location
+
+if TYPE_CHECKING:
+    from reconciler.preview import Preview
 
 ActionKind = Literal["create", "update", "adopt", "archive", "unarchive"]
 ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "adopt", "archive", "unarchive")
@@ -76,6 +79,7 @@ class Plan:
     server_url: str | None = None
     config_digest: str | None = None  # of the configuration files the plan was made from
     config_files: list[str] = field(default_factory=list)
+    preview: Preview | None = None  # `plan --events`: computed after planning (preview.py)
 
     def count(self, kind: ActionKind) -> int:
         return sum(1 for a in self.actions if a.kind == kind)

@@ -65,7 +65,7 @@ def summary(plan: Plan) -> dict[str, int]:
 
 def to_document(plan: Plan, created_at: datetime | None = None) -> dict[str, Any]:
     created = (created_at or datetime.now(timezone.utc)).isoformat().replace("+00:00", "Z")
-    return {
+    document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "polar_meters_version": __version__,
         "created_at": created,
@@ -91,6 +91,9 @@ def to_document(plan: Plan, created_at: datetime | None = None) -> dict[str, Any
             for f in plan.seen
         ],
     }
+    if plan.preview is not None:  # optional: only with `plan --events`
+        document["preview"] = plan.preview.document()
+    return document
 
 
 def dumps(plan: Plan) -> str:

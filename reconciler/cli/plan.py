@@ -12,6 +12,8 @@ import click
 from reconciler import planfile
 from reconciler.cli.common import paths_argument, plan_from_context, with_prune_options
 from reconciler.errors import UserError
+from reconciler.eventfile import load_events_option
+from reconciler.preview import make_preview
 from reconciler.render.markdown import render_markdown
 from reconciler.render.style import use_color
 from reconciler.render.text import render_text
@@ -49,6 +51,13 @@ def write_atomically(path: str, text: str) -> None:
     is_flag=True,
     help="Exit 2 when there are changes (0: none, 1: error).",
 )
+@click.option(
+    "--events",
+    "events_path",
+    metavar="FILE",
+    help="Sample events (.jsonl, or a .json/.yaml list): show what each changed filter or "
+    "aggregation makes of them, total and matched events, before → after. Read locally.",
+)
 @with_prune_options
 @click.pass_context
 def command(
@@ -57,6 +66,7 @@ def command(
     fmt: str,
     out: str | None,
     detailed_exitcode: bool,
+    events_path: str | None,
     prune: bool,
     max_archive: int,
 ) -> None:
@@ -65,7 +75,10 @@ def command(
     Exit 0 on success (with --detailed-exitcode: 0 no changes, 2 changes), 1 on errors,
     including changes Polar would refuse (a locked meter's filter or aggregation).
     """
+    events = load_events_option(events_path) if events_path else None
     plan = plan_from_context(ctx, paths, fmt, prune, max_archive).plan
+    if events is not None and events_path:
+        plan.preview = make_preview(plan, events, events_path)
     if out:
         write_atomically(out, planfile.dumps(plan))
     if fmt == "json":

@@ -11,6 +11,7 @@ import html
 import re
 
 from reconciler.plan import Action, Plan
+from reconciler.render.preview import preview_markdown
 from reconciler.render.text import create_lines, value_text
 
 MARKER = "<!-- polar-meters:plan -->"
@@ -80,6 +81,8 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
             "apply will refuse this plan.",
             "",
         ]
+    if plan.preview is not None:
+        head += preview_markdown(plan.preview)
     if not plan.has_changes:
         head.append("**No changes.** Polar's meters match the configuration.")
     if plan.missing:

@@ -8,6 +8,7 @@ from typing import Any
 
 from reconciler.diff import ABSENT, FieldChange, format_path
 from reconciler.plan import Action, Plan
+from reconciler.render.preview import preview_lines
 from reconciler.render.style import Styler
 
 SYMBOLS = {
@@ -106,6 +107,9 @@ def render_text(plan: Plan, color: bool = False) -> str:
             out.append(s(f"      ! error: {action.problem}", fg="red", bold=True))
         if action.caveat:
             out.append(s(f"      ! warning: {action.caveat}", fg="yellow"))
+        out.append("")
+    if plan.preview is not None:
+        out.extend(preview_lines(plan.preview))
         out.append("")
     out.append(s(summary(plan), bold=True))
     if plan.problems:
