@@ -8,19 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e_helpers import Api, cli
-
-METERS = """\
-version: 1
-meters:
-  alpha:
-    name: Alpha
-    filter: {conjunction: and, clauses: [{property: name, operator: eq, value: alpha}]}
-    aggregation: {func: count}
-  beta:
-    name: Beta
-    filter: {conjunction: and, clauses: [{property: name, operator: eq, value: beta}]}
-    aggregation: {func: sum, property: tokens}
-"""
+from tests.test_e2e_lifecycle import METERS  # alpha (count) and beta (sum of tokens)
 
 
 @pytest.fixture
