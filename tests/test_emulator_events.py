@@ -187,6 +187,8 @@ def test_quantities_across_a_time_zone_boundary(http: httpx.Client, sdk: Polar) 
         ("2024-03-29T23:00:00Z", 0.0), ("2024-03-30T23:00:00Z", 15.0), ("2024-03-31T22:00:00Z", 0.0)]
     of_acme = quantities(http, tokens["id"], start, end, "day", external_customer_id="acme").json()
     assert of_acme["total"] == 10.0
+    by_metadata = quantities(http, tokens["id"], start, end, "day", **{"metadata[tokens]": "5"}).json()
+    assert by_metadata["total"] == 5.0  # compared as text, as Polar does
     parsed = sdk.meters.quantities(id=tokens["id"], start_timestamp=start, end_timestamp=end,
                                    interval="day", timezone="Europe/Paris")
     assert isinstance(parsed, out.MeterQuantities) and parsed.total == 15.0
