@@ -119,6 +119,10 @@ def load_yaml(data: bytes) -> YamlDocument:
         return _failed("nested too deeply for the YAML parser", None)
     if root is None or (root.tag == NULL and root.value == ""):
         return _failed("the file is empty: expected `version: 1` and `meters:`", (1, 1))
+    if "&" not in text:  # no anchor, so no alias: nothing can expand
+        built = _Builder().build_unaliased(root)
+        if built is not None:
+            return built
     return _Builder().build(root)
 
 
@@ -201,17 +205,82 @@ class _Builder:
                         continue
                     child = (*path, key)
                     if key in mapping:
-                        line, col = doc.key_positions[child]
-                        self.problem(
-                            f"duplicate key {key!r} (first defined at line {line}, column {col})",
-                            key_node,
-                            child,
-                        )
+                        self.duplicate(key, key_node, child)
                         continue
                     mapping[key] = None
                     doc.key_positions[child] = _position(key_node)
                     children.append((value_node, child, mapping, key))
                 stack.extend(reversed(children))
+        doc.value = holder.get("root")
+        return doc
+
+    def build_unaliased(self, root: Node) -> YamlDocument | None:
+        """:meth:`build` for a document without aliases, about twice as fast; None when a
+        merge key (``<<``) turns up, for :meth:`build` to do it.
+
+        Without aliases every node is visited once, so there is no expansion to bound, and
+        without merge keys a mapping's pairs are its own. Everything else is as in
+        :meth:`build`: the same values, positions and problems, in the same order.
+        """
+        doc = self.doc
+        positions, key_positions = doc.positions, doc.key_positions
+        scalars: dict[tuple[str, bool, str], tuple[Any, str | None]] = {}
+        holder: dict[str, Any] = {}
+        stack: list[tuple[Node, Path, Any, Any]] = [(root, (), holder, "root")]
+        pop, push = stack.pop, stack.append
+        while stack:
+            node, path, container, slot = pop()
+            mark = node.start_mark
+            positions[path] = (mark.line + 1, mark.column + 1)
+            kind = type(node)
+            if kind is ScalarNode:
+                plain = not node.style
+                if node.tag == STR and not plain and "\0" not in node.value:
+                    container[slot] = node.value  # quoted text: taken as written
+                    continue
+                cache_key = (node.tag, plain, node.value)
+                found = scalars.get(cache_key)
+                if found is None:
+                    found = scalars[cache_key] = _scalar(node)
+                if found[1]:
+                    self.problem(found[1], node, path)
+                container[slot] = found[0]
+            elif len(path) > MAX_DEPTH:
+                self.problem(f"nested more than {MAX_DEPTH} levels deep", node, path)
+                container[slot] = None
+            elif kind is SequenceNode:
+                self.check_tag(node, SEQ, path)
+                children = node.value
+                items: list[Any] = [None] * len(children)
+                container[slot] = items
+                for index in range(len(children) - 1, -1, -1):
+                    push((children[index], (*path, index), items, index))
+            elif kind is MappingNode:
+                self.check_tag(node, MAP, path)
+                mapping: dict[str, Any] = {}
+                container[slot] = mapping
+                pairs = []
+                for key_node, value_node in node.value:
+                    if type(key_node) is ScalarNode and key_node.tag == STR:
+                        key = key_node.value
+                    elif key_node.tag == MERGE:
+                        return None
+                    else:
+                        key = self.key(key_node, path)
+                        if key is None:
+                            continue
+                    child = (*path, key)
+                    if key in mapping:
+                        self.duplicate(key, key_node, child)
+                        continue
+                    mapping[key] = None
+                    mark = key_node.start_mark
+                    key_positions[child] = (mark.line + 1, mark.column + 1)
+                    pairs.append((value_node, child, mapping, key))
+                pairs.reverse()
+                stack.extend(pairs)
+            else:
+                return None
         doc.value = holder.get("root")
         return doc
 
@@ -222,6 +291,12 @@ class _Builder:
 
     def problem(self, message: str, node: Node, path: Path | None) -> None:
         self.doc.problems.append(Problem(message, _position(node), path))
+
+    def duplicate(self, key: str, key_node: Node, child: Path) -> None:
+        line, col = self.doc.key_positions[child]
+        self.problem(
+            f"duplicate key {key!r} (first defined at line {line}, column {col})", key_node, child
+        )
 
     def check_tag(self, node: Node, expected: str, path: Path) -> None:
         if node.tag != expected:
