@@ -206,6 +206,49 @@ class PolarClient:
         """Send one planned request as it is written in the plan."""
         return self._request(method, path, json=body)
 
+    # -- usage: quantities and customer meters (read only) ----------------------------------
+
+    def meter_quantities(
+        self, meter_id: str, params: list[tuple[str, str]]
+    ) -> dict[str, Any]:
+        """GET /v1/meters/{id}/quantities (MeterQuantities: ``quantities`` buckets of
+        ``timestamp``/``quantity``, and ``total``); ``params`` as Polar names them."""
+        path = f"/v1/meters/{meter_id}/quantities"
+        data = self._request("GET", path, params=params)
+        buckets = data.get("quantities") if isinstance(data, dict) else None
+        if not (
+            isinstance(buckets, list)
+            and isinstance(data.get("total"), int | float)
+            and all(
+                isinstance(b, dict) and isinstance(b.get("timestamp"), str)
+                and isinstance(b.get("quantity"), int | float) for b in buckets
+            )
+        ):
+            raise PolarAPIError(f"GET {path}: Polar's answer is not a meter's quantities")
+        return data
+
+    def list_customer_meters(self, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Every customer meter (GET /v1/customer-meters/) matching ``params`` (``meter_id``,
+        ``customer_id``, ``external_customer_id``), all pages, each once."""
+        seen: dict[str, dict[str, Any]] = {}
+        base = [*params, ("limit", str(PAGE_LIMIT)), ("sorting", "created_at")]
+        if self.organization_id:
+            base.append(("organization_id", self.organization_id))
+        page = 1
+        while True:
+            data = self._request("GET", "/v1/customer-meters/", params=[*base, ("page", str(page))])
+            try:
+                items, max_page = data["items"], int(data["pagination"]["max_page"])
+                for item in items:
+                    seen.setdefault(str(item["id"]), item)
+            except (KeyError, TypeError, ValueError):
+                raise PolarAPIError(
+                    "GET /v1/customer-meters/: Polar's answer is not a list of customer meters"
+                ) from None
+            if page >= max_page:
+                return list(seen.values())
+            page += 1
+
 
 def _ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)

@@ -91,9 +91,12 @@ def cli(
 
 
 def _register() -> None:
-    from reconciler.cli import apply, emulator, importcmd, plan, schema, testcmd, validate
+    from reconciler.cli import (
+        apply, customermeters, emulator, importcmd, plan, quantities, schema, testcmd, validate,
+    )
 
-    for module in (validate, testcmd, schema, plan, apply, importcmd, emulator):
+    for module in (validate, testcmd, schema, plan, apply, importcmd, quantities,
+                   customermeters, emulator):
         cli.add_command(module.command)
 
 

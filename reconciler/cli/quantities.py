@@ -1,0 +1,95 @@
+"""`polar-meters quantities`: a meter's usage over time, from Polar's quantities."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from collections.abc import Sequence
+
+import click
+
+from reconciler.cli.common import load_valid_config, target_from_context
+from reconciler.cli.customermeters import customer_params, usage_options
+from reconciler.engine import INTERVALS
+from reconciler.render.chart import bucket_label, chart_rows
+from reconciler.render.numbers import number_text
+from reconciler.render.style import Styler, use_color
+from reconciler.resolve import resolve_meter
+from reconciler.timerange import check_range, parse_moment, parse_zone
+
+
+def _is_terminal() -> bool:
+    try:
+        return click.get_text_stream("stdout").isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _csv(buckets: list[dict[str, object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["timestamp", "quantity"])
+    for b in buckets:
+        writer.writerow([b["timestamp"], b["quantity"]])
+    return out.getvalue()
+
+
+@click.command("quantities")
+@click.argument("key")
+@click.option("--start", required=True, metavar="DATE|TIME",
+              help="First bucket: 2026-10-01 (that day's start in --timezone) or an ISO "
+              "timestamp (2026-10-01T08:00:00Z).")
+@click.option("--end", required=True, metavar="DATE|TIME",
+              help="Last bucket: the bucket holding this moment is the last, whole.")
+@click.option("--interval", type=click.Choice(INTERVALS), default="day", show_default=True,
+              help="Bucket size (Polar's span limits: hour 7 days, day 366, week 371, "
+              "month 1460, year 3650).")
+@click.option("--timezone", "zone_name", default="UTC", show_default=True, metavar="TZ",
+              help="IANA time zone of the buckets and of dates without an offset.")
+@click.option("--chart/--no-chart", default=None,
+              help="Bars of unicode blocks (default: on a terminal only).")
+@usage_options
+@click.pass_context
+def command(
+    ctx: click.Context, key: str, start: str, end: str, interval: str, zone_name: str,
+    customer_ids: Sequence[str], external_ids: Sequence[str], fmt: str, chart: bool | None,
+    config_paths: Sequence[str],
+) -> None:
+    """Show the usage of the meter with KEY (its polar-meters key, or a meter id) over time:
+    Polar's buckets from --start to --end, and the total."""
+    zone = parse_zone(zone_name)
+    first = parse_moment(start, zone, "--start")
+    last = parse_moment(end, zone, "--end")
+    check_range(first, last, interval)
+    config = load_valid_config(config_paths) if config_paths else None
+    target = target_from_context(ctx, config.organization_id if config else None)
+    params = [("start_timestamp", first.isoformat()), ("end_timestamp", last.isoformat()),
+              ("interval", interval), ("timezone", zone_name),
+              *customer_params(customer_ids, external_ids)]
+    with target.client() as client:
+        meter = resolve_meter(client, key, config)
+        data = client.meter_quantities(str(meter["id"]), params)
+    buckets, total = data["quantities"], data["total"]
+    if fmt == "json":
+        document = {
+            "meter": {"id": meter["id"], "key": key, "name": meter.get("name")},
+            "start_timestamp": first.isoformat(), "end_timestamp": last.isoformat(),
+            "interval": interval, "timezone": zone_name, "quantities": buckets, "total": total,
+        }
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        click.echo(_csv(buckets), nl=False)
+        return
+    s = Styler(use_color())
+    title = f"{key} {json.dumps(meter.get('name'), ensure_ascii=False)} ({meter['id']})"
+    span = f"{bucket_label(first.isoformat(), interval, zone)} → {bucket_label(last.isoformat(), interval, zone)}"
+    click.echo(s(title, bold=True) + f" · {interval} · {span} · {zone_name}")
+    points = [(bucket_label(b["timestamp"], interval, zone), b["quantity"]) for b in buckets]
+    draw = _is_terminal() if chart is None else chart
+    width = max(10, min(50, shutil.get_terminal_size().columns - 40))
+    for row in chart_rows(points, draw, width, paint=lambda text: s(text, fg="cyan")):
+        click.echo(row)
+    click.echo(s(f"Total: {number_text(total)}", bold=True))
