@@ -212,3 +212,18 @@ def test_customer_meters_needs_its_scope(api: Api) -> None:
     run = cli("customer-meters", env={**api.env, "POLAR_ACCESS_TOKEN": token})
     assert (run.code, run.err) == (1, "Error: the access token lacks the customer_meters:read "
                                       "scope (403): customer-meters needs it\n")
+
+
+def test_the_readme_shows_real_output(api: Api) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for command in ("quantities llm-input-tokens --start 2026-10-01 --end 2026-10-07",
+                    "customer-meters llm-input-tokens"):
+        shown = readme.split(f"$ polar-meters {command}\n", 1)[1].split("```", 1)[0]
+        args = command.split() + (["--chart"] if command.startswith("quantities") else [])
+        run = cli(*args, env=api.env)
+        assert run.code == 0, run.text
+        actual, documented = run.out.splitlines(), shown.splitlines()
+        if command.startswith("quantities"):  # the meter's id differs from run to run
+            actual[0] = actual[0].split(" (")[0]
+            documented[0] = documented[0].split(" (")[0]
+        assert documented == actual
