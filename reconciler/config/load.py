@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,14 +38,43 @@ def load_config(paths: Sequence[str | Path]) -> Config:
     with _gc_paused():
         for display, path in files:
             try:
-                data = path.read_bytes()
-            except OSError as exc:
-                config.diagnostics.append(_unlocated(f"{display}: cannot read: {exc.strerror}"))
+                data = _read(display, path)
+            except _Unreadable as exc:
+                config.diagnostics.append(exc.diagnostic)
                 continue
             config.files.append(display)
             loaded.append(load_file(display, data))
     _merge(loaded, config)
     return config
+
+
+#: A meter file larger than this is refused before it is read: tens of thousands of meters,
+#: which belong in several files. A file of any size would otherwise be parsed whole.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
+class _Unreadable(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+
+
+def _read(display: str, path: Path) -> bytes:
+    """The file's bytes; never blocks on a FIFO or a device, never reads a huge file."""
+    try:
+        info = path.stat()  # follows links: a broken or looping one is an OSError
+        if not stat.S_ISREG(info.st_mode):
+            raise _Unreadable(_unlocated(f"{display}: cannot read: not a regular file"))
+        size = info.st_size
+        if size > MAX_FILE_BYTES:
+            raise _Unreadable(_diagnostic(
+                "error",
+                f"the file is {size:,} bytes, more than the {MAX_FILE_BYTES // 2**20} MiB a "
+                "meter file may hold: split it into several files",
+                display, (1, 1),
+            ))
+        return path.read_bytes()
+    except OSError as exc:
+        raise _Unreadable(_unlocated(f"{display}: cannot read: {exc.strerror}")) from None
 
 
 def expand_paths(paths: Sequence[str | Path]) -> tuple[list[tuple[str, Path]], list[Diagnostic]]:
@@ -69,7 +99,7 @@ def expand_paths(paths: Sequence[str | Path]) -> tuple[list[tuple[str, Path]], l
             problems.append(_unlocated(f"{given}: no such file or directory"))
             found = []
         for file in found:
-            resolved = file.resolve()
+            resolved = Path(os.path.realpath(file))  # never raises, even on a link loop
             if resolved not in seen:
                 seen.add(resolved)
                 files.append((str(file), file))
