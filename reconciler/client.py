@@ -104,6 +104,17 @@ class PolarClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send with retries; return the JSON answer or raise a one-line PolarAPIError."""
+        try:
+            return self._send_with_retries(method, path, **kwargs)
+        except PolarAPIError as exc:
+            # Error messages quote the server's answer: a server that echoes the token back
+            # (in a 401's description, an error page) must not get it printed.
+            if self._token and self._token in str(exc):
+                exc.args = (redact(str(exc), self._token),)
+                exc.body = None
+            raise
+
+    def _send_with_retries(self, method: str, path: str, **kwargs: Any) -> Any:
         for attempt in range(1, self.policy.attempts + 1):
             last = attempt == self.policy.attempts
             try:
