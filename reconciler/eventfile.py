@@ -76,6 +76,9 @@ def read_event_file(path: Path, display: str | None = None, now: datetime | None
     now = now or datetime.now(UTC)
     batch = EventBatch()
     try:
+        if path.exists() and not path.is_file():  # a FIFO or a device would block a read
+            batch.problem(f"{display}: not a regular file", None)
+            return batch
         data = path.read_bytes()
     except FileNotFoundError:
         batch.problem(f"{display}: no such events file", None)

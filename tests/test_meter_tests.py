@@ -243,6 +243,7 @@ def test_other_suffixes_and_missing_files_are_refused(tmp_path: Path) -> None:
     assert str(read_event_file(tmp_path / "none.jsonl", "none.jsonl").problems[0]) == (
         "none.jsonl: no such events file"
     )
+    assert str(read_event_file(tmp_path, "dir.jsonl").problems[0]) == "dir.jsonl: not a regular file"
 
 
 def test_many_bad_lines_are_counted_past_twenty(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+import sys
 from collections.abc import Sequence
 
 import click
@@ -22,7 +23,7 @@ from reconciler.timerange import check_range, parse_moment, parse_zone
 
 def _is_terminal() -> bool:
     try:
-        return click.get_text_stream("stdout").isatty()
+        return sys.stdout.isatty()
     except (AttributeError, ValueError):
         return False
 
