@@ -227,3 +227,39 @@ def test_the_readme_shows_real_output(api: Api) -> None:
             actual[0] = actual[0].split(" (")[0]
             documented[0] = documented[0].split(" (")[0]
         assert documented == actual
+
+
+def on_terminal(api: Api, *args: str, no_color: bool) -> str:
+    """The CLI's output with its stdout on a pseudo-terminal."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLAR_") and k != "NO_COLOR"}
+    env.update(api.env, COLUMNS="100", **({"NO_COLOR": "1"} if no_color else {}))
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", *args], stdout=follower,
+                            stderr=subprocess.PIPE, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    return b"".join(chunks).decode()
+
+
+def test_a_terminal_gets_the_chart_in_colour_unless_no_color(api: Api) -> None:
+    coloured = on_terminal(api, "quantities", "llm-input-tokens", *WEEK, no_color=False)
+    assert "█" * 40 in coloured and "\x1b[36m" in coloured
+    plain = on_terminal(api, "quantities", "llm-input-tokens", *WEEK, no_color=True)
+    assert "█" * 40 in plain and "\x1b[" not in plain
+    bare = on_terminal(api, "quantities", "llm-input-tokens", *WEEK, "--no-chart", no_color=True)
+    assert "█" not in bare and "2026-10-04  5,250" in bare
