@@ -10,7 +10,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.config.yamlnodes import _Builder, _Loader
+from unittest import mock
+
+from reconciler.config import yamlnodes
+from reconciler.config.yamlnodes import YamlDocument, _Builder, _Loader, load_yaml
+from reconciler.config.yamlsimple import read_simple
 from tests.test_config_yaml import values as plain_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,3 +75,108 @@ values = st.one_of(
 def test_any_document_builds_the_same(value: object, flow: bool) -> None:
     text = yaml.safe_dump({"v": value}, default_flow_style=flow, allow_unicode=True)
     same(text.replace("'", ""))  # unquoted too, so that YAML 1.1 traps appear plain
+
+
+# --- the simple reader (yamlsimple) against libyaml and the general builder -------------
+
+
+def general(data: bytes) -> YamlDocument:
+    with mock.patch.object(yamlnodes, "read_simple", lambda *args: None):
+        return load_yaml(data)
+
+
+def agrees(text: str) -> bool:
+    """load_yaml gives what the general path gives; True when the simple reader read it."""
+    data = text.encode()
+    assert load_yaml(data) == general(data)
+    return read_simple(text, yamlnodes._plain_value, yamlnodes.MAX_DEPTH) is not None
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_simple_reader_agrees_on_every_example_and_bad_config(path: Path) -> None:
+    data = path.read_bytes()
+    assert load_yaml(data) == general(data)
+
+
+def test_the_simple_reader_reads_the_examples() -> None:
+    for path in (ROOT / "examples" / "meters").glob("*.yaml"):
+        assert agrees(path.read_text()), path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb:\n- x\n- y\nc: 2\n",  # an indentless sequence
+        "a:\n  - k: 1\n    j: 2\n  - - 3\n    - 4\n",
+        "a: {b: [1, {c: d}], e: []}\n",
+        "a: 'x: #y'  # comment\nb: \"q, r\"\n",
+        "a: b\n  c\n",  # a plain scalar going on over two lines
+        "a: b\n c: d\n",
+        "a:\nb: 1\n",  # an empty value
+        "a: {b: 1,}\n",
+        "a: [1, 2\n",
+        "  a: 1\n",
+        "a: -\n",
+        "- a\n- b\n",
+        "a: yes\n",
+        "a: 1\na: 2\n",
+        "on: 1\n",
+        "a: b #c\n",
+        "a: b#c\n",
+        "a: {b: c}#d\n",
+        "a:   # nothing yet\n  b: 1\n",
+        "a: x y  z \n",
+        "a:\n    - 1\n  b: 2\n",
+        "a: 1\n---\nb: 2\n",
+        "a: é ü\n",
+        "'a': \"\"\n",
+        "a: [b: c]\n",
+        "a: {b}\n",
+        "a: {'b': 1, \"c\": 2}\n",
+        "a: 2024-01-01\n",
+        "a: 1_000\n",
+        "a: ~\nb: null\nc: Null\n",
+        "a: -1\nb: -x\nc: .5\nd: +3\n",
+        "a: =\n",
+        "a" * 1100 + ": 1\n",  # libyaml's limit on a key's length
+        "x: {" + "b" * 1100 + ": 1}\n",
+        "x: {a: " + "b" * 1100 + "}\n",
+    ],
+)
+def test_the_simple_reader_agrees_or_steps_aside(text: str) -> None:
+    agrees(text)
+
+
+words = st.text(alphabet="abcxyz019 _-.:#,'\"{}[]~é", min_size=1, max_size=8)
+leaves = st.one_of(words, st.integers(-5, 5), st.booleans(), st.none())
+trees = st.recursive(
+    leaves,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(words, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees, st.sampled_from([False, None]), st.sampled_from([2, 4]))
+def test_the_simple_reader_agrees_on_any_dumped_document(
+    tree: object, flow: bool | None, indent: int
+) -> None:
+    text = yaml.safe_dump({"root": tree}, default_flow_style=flow, indent=indent,
+                          allow_unicode=True, width=1000)
+    agrees(text)
+    agrees(text.replace("'", ""))  # the same without quotes: other scalars, traps
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.sampled_from(
+    ["a: 1", "b:", "- c", "- d: 2", "-", "e: {f: g}", "h: [1, i]", "# c", "", "j: 'k'",
+     "l: m n", "o: p # q", "- - r", "s: t: u", "v: yes"])), max_size=8))
+def test_the_simple_reader_agrees_on_odd_indentation(lines: list[tuple[int, str]]) -> None:
+    agrees("".join(" " * indent + line + "\n" for indent, line in lines))
+
+
+def test_the_bench_meters_are_read_by_the_simple_reader(tmp_path: Path) -> None:
+    from bench.config_cpu import write_files
+
+    write_files(tmp_path, 300, 1, seed=3)
+    assert agrees((tmp_path / "meters-000.yaml").read_text())

@@ -36,6 +36,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler.config.yamlsimple import read_simple
+
 try:
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
@@ -109,6 +111,10 @@ def load_yaml(data: bytes) -> YamlDocument:
         char = bad.group()
         what = "NUL character" if char == "\0" else f"control character U+{ord(char):04X}"
         return _failed(f"{what} not allowed in YAML", _offset_position(text, bad.start()))
+    simple = read_simple(text, _plain_value, MAX_DEPTH)
+    if simple is not None:
+        value, positions, key_positions = simple
+        return YamlDocument(value, positions, key_positions)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -371,8 +377,18 @@ _KINDS = {BOOL: "a boolean", INT: "an integer", FLOAT: "a number", NULL: "null",
 
 def _scalar(node: ScalarNode) -> tuple[Any, str | None]:
     """The value of a scalar node, and why it is refused (None when it is accepted)."""
-    tag, text = node.tag, node.value
-    plain = not node.style  # None (pure-Python loader) or "" (C loader)
+    return _scalar_text(node.tag, node.value, not node.style)  # style None or "": plain
+
+
+def _plain_value(tag: str, text: str) -> Any:
+    """For :mod:`yamlsimple`: an accepted plain scalar's value; ValueError if refused."""
+    value, message = _scalar_text(tag, text, True)
+    if message:
+        raise ValueError(message)
+    return value
+
+
+def _scalar_text(tag: str, text: str, plain: bool) -> tuple[Any, str | None]:
     if tag == STR:
         if "\0" in text:
             return text, "NUL character not allowed (Polar rejects strings holding NUL)"

@@ -1,0 +1,290 @@
+"""A fast reader for the plain YAML that meter files are written in, or None.
+
+libyaml through PyYAML spends most of its time making a Python object for every event, node
+and mark (about 0.9 s for 10,000 meters). Most meter files use a small part of YAML: block
+mappings and sequences, one-line flow mappings and sequences, plain scalars without
+``:`` or ``#``, and one-line quoted strings without escapes. This reads exactly that, straight
+into values and positions, and gives up (returns None) on anything else, or on anything
+:mod:`yamlnodes` would report: then :func:`yamlnodes.load_yaml` reads the file with libyaml
+as before. So a document read here has no problems, and its value, node positions and key
+positions are the ones libyaml and the general builder give (tests/test_perf_yaml.py
+compares them).
+
+Plain scalars are resolved by PyYAML's own resolver and judged by the same rules
+(``yamlnodes._scalar_text``); any scalar it refuses sends the file to the general path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+Position = tuple[int, int]
+
+#: Line breaks other than \n, tabs and a BOM: left to libyaml.
+_UNSUPPORTED = re.compile("[\r\t\x85\u2028\u2029\ufeff]")
+_SAFE = r"\w.()+$=/~"  # what plain scalars may hold here, besides inner spaces (and commas,
+# in block context): never ':' or '#', so that a plain scalar ends where these patterns stop
+_BLOCK_WORD = rf"(?!-(?: |$))[{_SAFE}-](?:[{_SAFE}, -]*[{_SAFE},-])?"
+_FLOW_WORD = rf"(?!-(?: |$))[{_SAFE}-](?:[{_SAFE} -]*[{_SAFE}-])?"
+_QUOTED_WORD = r"\"[^\"\\\n]*\"|'[^'\n]*'"  # one line, no escapes
+_PLAIN_BLOCK = re.compile(_BLOCK_WORD)
+_PLAIN_FLOW = re.compile(_FLOW_WORD)
+_QUOTED = re.compile(_QUOTED_WORD)
+_KEY_LINE = re.compile(rf"({_BLOCK_WORD}|{_QUOTED_WORD}):(?: +|$)")
+_KEY_SCALAR_LINE = re.compile(  # `key: scalar  # comment`, the most common line
+    rf"({_BLOCK_WORD}|{_QUOTED_WORD}): +({_BLOCK_WORD}|{_QUOTED_WORD}) *(?: #.*)?$"
+)
+_FLOW_PAIR = re.compile(  # `key: scalar,` or `key: scalar}`, the most common flow entry
+    rf"({_FLOW_WORD}|{_QUOTED_WORD}): +({_FLOW_WORD}|{_QUOTED_WORD}) *([,}}])"
+)
+_END = re.compile(r" *(?: #.*)?$")
+_SPACES = re.compile(r" *")
+
+
+class _GiveUp(Exception):
+    """Not the plain YAML read here: let libyaml read it."""
+
+
+def read_simple(
+    text: str,
+    judge: Callable[[str, str], Any],
+    max_depth: int,
+) -> tuple[Any, dict[Path, Position], dict[Path, Position]] | None:
+    """(value, node positions, key positions), or None to read the text the general way.
+
+    ``judge(tag, text)`` is the value of an accepted plain scalar, raising ValueError when
+    it would be a problem.
+    """
+    if _UNSUPPORTED.search(text):
+        return None
+    try:
+        return _Reader(text, judge, max_depth).document()
+    except _GiveUp:
+        return None
+    except (IndexError, RecursionError):  # a shape not foreseen here: libyaml knows better
+        return None
+
+
+class _Reader:
+    def __init__(self, text: str, judge: Callable[[str, str], Any], max_depth: int) -> None:
+        self.judge = judge
+        self.max_depth = max_depth
+        self.resolver = yaml.resolver.Resolver()
+        self.scalars: dict[str, Any] = {}
+        self.keys: set[str] = set()
+        self.positions: dict[Path, Position] = {}
+        self.key_positions: dict[Path, Position] = {}
+        # the lines that hold something: [line number (1-based), indent, content]
+        self.lines: list[list[Any]] = []
+        for number, line in enumerate(text.split("\n"), 1):
+            content = line.lstrip(" ")
+            if not content or content[0] == "#":
+                continue
+            indent = len(line) - len(content)
+            if indent == 0 and content.startswith(("---", "...", "%")):
+                raise _GiveUp
+            self.lines.append([number, indent, content])
+        self.at = 0
+
+    def document(self) -> tuple[Any, dict[Path, Position], dict[Path, Position]]:
+        if not self.lines or self.lines[0][1] != 0:
+            raise _GiveUp
+        value = self.block_node(0, ())
+        if self.at != len(self.lines):
+            raise _GiveUp
+        return value, self.positions, self.key_positions
+
+    # -- block context ----------------------------------------------------------------------
+
+    def block_node(self, indent: int, path: Path) -> Any:
+        """The mapping or sequence whose first line is the current one, at ``indent``."""
+        if len(path) > self.max_depth:
+            raise _GiveUp
+        content = self.lines[self.at][2]
+        if content[0] == "-" and content[1:2] in (" ", ""):
+            return self.block_sequence(indent, path)
+        if _KEY_LINE.match(content):
+            return self.block_mapping(indent, path)
+        raise _GiveUp  # a scalar on a line of its own may go on over several lines
+
+    def block_mapping(self, indent: int, path: Path) -> dict[str, Any]:
+        number, _, content = self.lines[self.at]
+        self.positions[path] = (number, indent + 1)
+        mapping: dict[str, Any] = {}
+        while self.at < len(self.lines):
+            number, line_indent, content = self.lines[self.at]
+            if line_indent != indent:
+                break
+            whole = _KEY_SCALAR_LINE.match(content)
+            match = whole or _KEY_LINE.match(content)
+            if match is None:
+                raise _GiveUp
+            key = self.key(match.group(1))
+            if key in mapping:
+                raise _GiveUp  # a duplicate: the general path words it
+            child = (*path, key)
+            self.key_positions[child] = (number, indent + 1)
+            self.at += 1
+            if whole:  # `key: scalar`, the most common line
+                start = whole.start(2)
+                mapping[key] = self.value(whole.group(2), number, indent + 1 + start, child)
+                self.no_continuation(indent)
+                continue
+            rest = content[match.end():]
+            if not rest or rest[0] == "#":
+                mapping[key] = self.nested(indent, child, allow_indentless=True)
+            else:
+                mapping[key] = self.inline(rest, number, indent + 1 + match.end(), child)
+                self.no_continuation(indent)
+        return mapping
+
+    def block_sequence(self, indent: int, path: Path) -> list[Any]:
+        number, _, content = self.lines[self.at]
+        self.positions[path] = (number, indent + 1)
+        items: list[Any] = []
+        while self.at < len(self.lines):
+            number, line_indent, content = self.lines[self.at]
+            if line_indent != indent or content[0] != "-":
+                break
+            if content[1:2] != " ":
+                raise _GiveUp  # "-" alone (its item on the next lines), or "-x"
+            rest = content[1:].lstrip(" ")
+            item_indent = indent + len(content) - len(rest)  # where the item starts, 0-based
+            child = (*path, len(items))
+            if not rest or rest[0] == "#":
+                raise _GiveUp  # the item on the next lines
+            if (rest[0] == "-" and rest[1:2] in (" ", "")) or _KEY_LINE.match(rest):
+                self.lines[self.at] = [number, item_indent, rest]  # the item starts a block
+                items.append(self.block_node(item_indent, child))
+            else:
+                self.at += 1
+                items.append(self.inline(rest, number, item_indent + 1, child))
+                self.no_continuation(indent)
+        return items
+
+    def nested(self, indent: int, path: Path, allow_indentless: bool) -> Any:
+        """The block value of a key whose line ends after the colon."""
+        if self.at == len(self.lines):
+            raise _GiveUp  # an empty value
+        _, next_indent, content = self.lines[self.at]
+        if next_indent > indent:
+            return self.block_node(next_indent, path)
+        if allow_indentless and next_indent == indent and content[0] == "-":
+            if len(path) > self.max_depth:
+                raise _GiveUp
+            return self.block_sequence(indent, path)
+        raise _GiveUp  # an empty value
+
+    def no_continuation(self, indent: int) -> None:
+        """After a value on its key's line, the next line must not be indented deeper."""
+        if self.at < len(self.lines) and self.lines[self.at][1] > indent:
+            raise _GiveUp
+
+    def key(self, text: str) -> str:
+        if len(text) > _SIMPLE_KEY_MOST:
+            raise _GiveUp
+        if text[0] in "\"'":
+            return text[1:-1]
+        if text not in self.keys:
+            if self.resolver.resolve(yaml.ScalarNode, text, (True, False)) != _STR:
+                raise _GiveUp  # `on:`, `1:`: the general path words it
+            self.keys.add(text)
+        return text
+
+    # -- one line: a scalar or a flow collection ---------------------------------------------
+
+    def inline(self, text: str, line: int, column: int, path: Path) -> Any:
+        """The value written at 1-based ``column`` of ``line``: all of ``text`` but a comment."""
+        if text[0] in "[{":
+            value, end = self.flow(text, 0, line, column, path)
+        else:
+            value, end = self.scalar(text, 0, line, column, path, _PLAIN_BLOCK)
+        if not _END.match(text, end):
+            raise _GiveUp
+        return value
+
+    def flow(self, text: str, at: int, line: int, column: int, path: Path) -> tuple[Any, int]:
+        """A flow node at ``text[at]``; ``column`` is where ``text`` starts (1-based)."""
+        opening = text[at : at + 1]
+        if opening not in ("[", "{"):
+            return self.scalar(text, at, line, column, path, _PLAIN_FLOW)
+        if len(path) > self.max_depth:
+            raise _GiveUp
+        self.positions[path] = (line, column + at)
+        closing = "]" if opening == "[" else "}"
+        value: Any = [] if opening == "[" else {}
+        at = _SPACES.match(text, at + 1).end()  # type: ignore[union-attr]
+        if text[at : at + 1] == closing:
+            return value, at + 1
+        while True:
+            pair = _FLOW_PAIR.match(text, at) if opening == "{" else None
+            if pair:  # the common entry, `key: scalar` then `,` or `}`, in one match
+                key = self.key(pair.group(1))
+                if key in value:
+                    raise _GiveUp
+                child = (*path, key)
+                self.key_positions[child] = (line, column + at)
+                value[key] = self.value(pair.group(2), line, column + pair.start(2), child)
+                at = pair.end()
+                if pair.group(3) == "}":
+                    return value, at
+                at = _SPACES.match(text, at).end()  # type: ignore[union-attr]
+                if text[at : at + 1] in (closing, ""):
+                    raise _GiveUp  # a trailing comma
+                continue
+            if opening == "[":
+                item, at = self.flow(text, at, line, column, (*path, len(value)))
+                value.append(item)
+            else:
+                match = _QUOTED.match(text, at) or _PLAIN_FLOW.match(text, at)
+                if match is None or text[match.end() : match.end() + 2] != ": ":
+                    raise _GiveUp
+                key = self.key(match.group())
+                if key in value:
+                    raise _GiveUp
+                child = (*path, key)
+                self.key_positions[child] = (line, column + at)
+                at = _SPACES.match(text, match.end() + 2).end()  # type: ignore[union-attr]
+                value[key], at = self.flow(text, at, line, column, child)
+            at = _SPACES.match(text, at).end()  # type: ignore[union-attr]
+            mark = text[at : at + 1]
+            if mark == closing:
+                return value, at + 1
+            if mark != ",":
+                raise _GiveUp
+            at = _SPACES.match(text, at + 1).end()  # type: ignore[union-attr]
+            if text[at : at + 1] in (closing, ""):
+                raise _GiveUp  # a trailing comma
+
+    def scalar(
+        self, text: str, at: int, line: int, column: int, path: Path, plain: re.Pattern[str]
+    ) -> tuple[Any, int]:
+        match = _QUOTED.match(text, at) or plain.match(text, at)
+        if match is None:
+            raise _GiveUp
+        return self.value(match.group(), line, column + at, path), match.end()
+
+    def value(self, word: str, line: int, column: int, path: Path) -> Any:
+        """The value of a whole scalar ``word`` (quoted, or plain) at ``column``."""
+        self.positions[path] = (line, column)
+        if word[0] in "\"'":
+            return word[1:-1]
+        try:
+            return self.scalars[word]
+        except KeyError:
+            tag = self.resolver.resolve(yaml.ScalarNode, word, (True, False))
+            try:
+                value = self.scalars[word] = self.judge(tag, word)
+            except ValueError:
+                raise _GiveUp from None
+            return value
+
+
+_STR = "tag:yaml.org,2002:str"
+#: libyaml refuses a key whose colon comes more than 1,024 characters after its start.
+_SIMPLE_KEY_MOST = 1000
