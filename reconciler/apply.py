@@ -104,6 +104,15 @@ def run_action(client: PolarClient, action: Action) -> Outcome:
     try:
         if req.method == "POST":
             response, note = safe_create(client, action)
+            if (action.after or {}).get("archived"):
+                # Polar creates meters active: one configured `archived: true` is archived
+                # right after, or the next plan would still show it to archive.
+                meter_id = response["id"]
+                try:
+                    response = client.send("PATCH", f"/v1/meters/{meter_id}", {"is_archived": True})
+                except PolarAPIError as exc:
+                    error = f"created ({meter_id}) but not archived: {exc}; apply again to archive it"
+                    return Outcome(action, ok=False, meter_id=meter_id, error=error)
         else:
             response, note = client.send(req.method, req.path, req.body), None
     except PolarAPIError as exc:
