@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -55,10 +56,17 @@ def _sort_key(parts: list[Any]) -> tuple[Any, ...]:
 
 
 def identical(a: Any, b: Any) -> bool:
-    """Equal, and written the same way all the way down: ``True`` is not ``1``, ``1.0`` is not
-    ``1`` (their reprs differ), NaN is not NaN. For JSON-like values this holds only when
-    deepdiff finds no difference; keys in another order make it False (deepdiff decides)."""
-    return bool(a == b) and repr(a) == repr(b)
+    """Equal, and of the same types all the way down: ``True`` is not ``1``, ``1.0`` is not
+    ``1`` (marshal's version 0 writes each type its own way, without references or interning
+    marks, so equal bytes mean equal values of equal types), NaN is not NaN. For JSON-like
+    values this holds only when deepdiff finds no difference; keys in another order, or a
+    value marshal cannot write, make it False (deepdiff decides)."""
+    if a != b:
+        return False
+    try:
+        return marshal.dumps(a, 0) == marshal.dumps(b, 0)
+    except ValueError:
+        return False
 
 
 def diff_specs(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
@@ -69,6 +77,10 @@ def diff_specs(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChang
     """
     if identical(before, after):
         return []
+    fields = [k for k in {**before, **after} if not (k in before and k in after
+                                                      and identical(before[k], after[k]))]
+    before = {k: before[k] for k in fields if k in before}  # deepdiff only where they differ
+    after = {k: after[k] for k in fields if k in after}
     tree = DeepDiff(before, after, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
     found: list[tuple[list[Any], FieldChange]] = []
     for kind, levels in tree.items():

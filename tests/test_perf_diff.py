@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from deepdiff import DeepDiff
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reconciler.diff import diff_specs, identical
+from reconciler.diff import ABSENT, FieldChange, _sort_key, diff_specs, format_path, identical
 
 
 def spec(**changes: Any) -> dict[str, Any]:
@@ -49,3 +52,43 @@ def test_keys_in_another_order_are_left_to_deepdiff() -> None:
     before, after = spec(metadata={"a": 1, "b": 2}), spec(metadata={"b": 2, "a": 1})
     assert not identical(before, after)
     assert diff_specs(before, after) == []
+
+
+def reference(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
+    """diff_specs as it was: deepdiff over the whole specs, every time."""
+    tree = DeepDiff(before, after, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
+    found = []
+    for kind, levels in tree.items():
+        for level in levels:
+            parts = level.path(output_format="list")
+            t1 = ABSENT if kind.endswith("_added") else level.t1
+            t2 = ABSENT if kind.endswith("_removed") else level.t2
+            found.append((parts, FieldChange(format_path(parts), t1, t2)))
+    found.sort(key=lambda pair: _sort_key(pair[0]))
+    return [change for _, change in found]
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([1.0, 2.5]),
+                    st.sampled_from(["a", "b", ""]))
+clauses = st.lists(st.fixed_dictionaries(
+    {"property": st.sampled_from(["x", "y"]), "operator": st.just("eq"), "value": scalars}),
+    max_size=3)
+specs = st.fixed_dictionaries({
+    "name": st.sampled_from(["A", "B"]),
+    "unit": st.sampled_from(["scalar", "token"]),
+    "custom_label": st.none() | st.just("req"),
+    "custom_multiplier": st.none() | st.sampled_from([1000, 1000.0]),
+    "filter": st.fixed_dictionaries({"conjunction": st.sampled_from(["and", "or"]),
+                                     "clauses": clauses}),
+    "aggregation": st.sampled_from([{"func": "count"}, {"func": "sum", "property": "t"}]),
+    "metadata": st.dictionaries(st.sampled_from(["k", "m"]), scalars, max_size=2),
+    "archived": st.booleans(),
+}, optional={"extra": scalars})
+
+
+@settings(max_examples=300, deadline=None)
+@given(specs, specs)
+def test_diff_specs_finds_what_deepdiff_over_the_whole_specs_finds(
+    before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    assert diff_specs(before, after) == reference(before, after)
