@@ -79,8 +79,13 @@ def diff_specs(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChang
         return []
     fields = [k for k in {**before, **after} if not (k in before and k in after
                                                       and identical(before[k], after[k]))]
-    before = {k: before[k] for k in fields if k in before}  # deepdiff only where they differ
-    after = {k: after[k] for k in fields if k in after}
+    return deepdiff_changes(  # deepdiff only over the fields that differ
+        {k: before[k] for k in fields if k in before}, {k: after[k] for k in fields if k in after}
+    )
+
+
+def deepdiff_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
+    """Every difference deepdiff finds, in spec field order."""
     tree = DeepDiff(before, after, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
     found: list[tuple[list[Any], FieldChange]] = []
     for kind, levels in tree.items():
