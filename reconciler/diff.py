@@ -7,8 +7,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.model import SPEC_FIELDS
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -86,6 +84,8 @@ def diff_specs(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChang
 
 def deepdiff_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
     """Every difference deepdiff finds, in spec field order."""
+    from deepdiff import DeepDiff  # imported when first needed: a plan without changes never is
+
     tree = DeepDiff(before, after, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
     found: list[tuple[list[Any], FieldChange]] = []
     for kind, levels in tree.items():

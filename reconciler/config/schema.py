@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft7Validator
+if TYPE_CHECKING:  # jsonschema is imported when a file needs it: most runs never do
+    from jsonschema import Draft7Validator
 
 
 @lru_cache(maxsize=1)
@@ -29,5 +30,7 @@ def schema() -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def validator() -> Draft7Validator:
     """A Draft 7 validator for whole files, compiled once."""
+    from jsonschema import Draft7Validator
+
     return Draft7Validator(schema())
 

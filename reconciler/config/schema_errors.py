@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from typing import Any
-
-from jsonschema import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from reconciler.config.findings import Finding, describe_value, quote
 from reconciler.config.schema import validator
 from reconciler.config.schema_fast import VALID, suspect_part
+
+if TYPE_CHECKING:  # only files with schema problems need jsonschema (imported by validator())
+    from jsonschema import ValidationError
 
 _TYPE_NAMES = {
     "string": "a string",
