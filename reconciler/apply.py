@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.client import OutcomeUnknown, PolarClient
 from reconciler.errors import PolarAPIError
 from reconciler.plan import Action, Plan
+from reconciler.ratelimit import Cancelled
 
 
 @dataclass
@@ -115,6 +116,8 @@ def run_action(client: PolarClient, action: Action) -> Outcome:
                     return Outcome(action, ok=False, meter_id=meter_id, error=error)
         else:
             response, note = client.send(req.method, req.path, req.body), None
+    except Cancelled:
+        raise  # interrupted before its request was sent: not done, rather than failed
     except PolarAPIError as exc:
         return Outcome(action, ok=False, meter_id=action.meter_id, error=explain(action, str(exc)))
     meter_id = response.get("id") if isinstance(response, dict) else None
@@ -130,8 +133,8 @@ def apply_plan(
 ) -> ApplyResult:
     """Run every action, `client.parallelism` at a time; report each as it completes.
 
-    Ctrl-C: no new request starts, those in flight finish and are reported, and the result
-    lists what was not done; KeyboardInterrupt is raised again after that.
+    Ctrl-C: no new request starts (retries and rate-limit pauses included), those in flight
+    finish and are reported, and the result lists what was not done.
     """
     result = ApplyResult()
     stop = threading.Event()
@@ -140,7 +143,10 @@ def apply_plan(
     def work(action: Action) -> Outcome | None:
         if stop.is_set():
             return None
-        outcome = run_action(client, action)
+        try:
+            outcome = run_action(client, action)
+        except Cancelled:
+            return None
         with lock:
             result.outcomes.append(outcome)
             on_outcome(outcome)
@@ -153,6 +159,7 @@ def apply_plan(
             pass
     except KeyboardInterrupt:
         stop.set()
+        client.cancel()  # retries and rate-limit pauses end now, without another request
         pool.shutdown(wait=True, cancel_futures=True)
         done = {id(o.action) for o in result.outcomes}
         result.not_done = [a for a in plan.actions if id(a) not in done]

@@ -49,7 +49,7 @@ class PolarClient:
         policy: RetryPolicy | None = None,
         parallelism: int = 4,
         debug: DebugLog | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self.organization_id = organization_id
         self.limiter = limiter or RateLimiter(None)
@@ -57,7 +57,7 @@ class PolarClient:
         self.parallelism = max(1, parallelism)
         self._debug = debug
         self._token = token
-        self._sleep = sleep
+        self._sleep = sleep or self.limiter.wait  # cut short by cancel()
         self._http = httpx.Client(
             base_url=base_url,
             transport=transport,
@@ -84,6 +84,10 @@ class PolarClient:
 
     def wait_before_retry(self, attempt: int) -> None:
         self._sleep(self.policy.backoff(attempt))
+
+    def cancel(self) -> None:
+        """Ctrl-C: start no request any more (waits for a retry or a pause end at once)."""
+        self.limiter.cancel()
 
     def _log(self, text: str) -> None:
         if self._debug:
@@ -177,7 +181,11 @@ class PolarClient:
             total = first["pagination"]["total_count"]
             rest = range(2, first["pagination"]["max_page"] + 1)
             with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
-                pages = [first, *pool.map(lambda p: self.list_page(p, query=query), rest)]
+                try:
+                    pages = [first, *pool.map(lambda p: self.list_page(p, query=query), rest)]
+                except KeyboardInterrupt:
+                    self.cancel()  # else leaving `with` waits for every page, retries too
+                    raise
             for page in pages:
                 for item in page["items"]:
                     seen.setdefault(item["id"], item)

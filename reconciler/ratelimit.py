@@ -11,8 +11,14 @@ import threading
 import time
 from collections.abc import Callable
 
+from reconciler.errors import PolarAPIError
+
 #: Pace at this share of the limit, to stay clear of fixed-window edges.
 HEADROOM = 0.95
+
+
+class Cancelled(PolarAPIError):
+    """The run was interrupted (Ctrl-C) before this request was sent."""
 
 
 class RateLimiter:
@@ -23,11 +29,12 @@ class RateLimiter:
         per_minute: float | None,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self.per_minute = per_minute
         self._clock = clock
-        self._sleep = sleep
+        self._cancelled = threading.Event()
+        self._sleep = sleep or self._cancelled.wait  # a wait that cancel() cuts short
         self._lock = threading.Lock()
         self._paused_until = 0.0
         if per_minute:
@@ -37,8 +44,10 @@ class RateLimiter:
             self._stamp = clock()
 
     def acquire(self) -> None:
-        """Block until one more request may start."""
+        """Block until one more request may start; Cancelled once `cancel()` was called."""
         while True:
+            if self._cancelled.is_set():
+                raise Cancelled("not sent: the run was interrupted")
             with self._lock:
                 now = self._clock()
                 wait = self._paused_until - now
@@ -59,3 +68,15 @@ class RateLimiter:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
             if self.per_minute:
                 self._tokens = 0.0
+
+    def wait(self, seconds: float) -> None:
+        """Sleep, unless the run is cancelled meanwhile (then return at once)."""
+        self._cancelled.wait(seconds)
+
+    def cancel(self) -> None:
+        """No request starts any more: waiting ones stop waiting and raise Cancelled."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
