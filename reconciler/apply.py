@@ -112,7 +112,9 @@ def run_action(client: PolarClient, action: Action) -> Outcome:
                 try:
                     response = client.send("PATCH", f"/v1/meters/{meter_id}", {"is_archived": True})
                 except PolarAPIError as exc:
-                    error = f"created ({meter_id}) but not archived: {exc}; apply again to archive it"
+                    error = (
+                        f"created ({meter_id}) but not archived: {exc}; apply again to archive it"
+                    )
                     return Outcome(action, ok=False, meter_id=meter_id, error=error)
         else:
             response, note = client.send(req.method, req.path, req.body), None

@@ -182,7 +182,8 @@ def _remote_shape_problem(item: dict[str, Any]) -> str | None:
     if problem:
         return problem
     agg = item["aggregation"]
-    if not isinstance(agg.get("func"), str) or not isinstance(agg.get("property"), (str, type(None))):
+    prop = agg.get("property")
+    if not isinstance(agg.get("func"), str) or not isinstance(prop, (str, type(None))):
         return "aggregation is not {func, property}"
     if not all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in item["metadata"].items()):
         return "metadata values are not strings, numbers or booleans"

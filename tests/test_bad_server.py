@@ -142,7 +142,8 @@ def test_a_create_with_a_server_error_is_looked_up_before_it_is_sent_again(confi
     with fake_polar(routes) as server:
         result = run(server, "apply", "--auto-approve", str(config))
     assert result.code == 1 and "Traceback" not in result.text
-    assert "api-calls: create failed: POST /v1/meters/: Polar answered 502 Bad Gateway" in result.out
+    failed = "api-calls: create failed: POST /v1/meters/: Polar answered 502 Bad Gateway"
+    assert failed in result.out
     assert "Apply incomplete: 0 created, 0 updated, 0 adopted, 1 failed." in result.out
     sent = server.requests()
     lookup = "GET /v1/meters/?metadata%5Bpolar_meters_key%5D=api-calls&limit=100"

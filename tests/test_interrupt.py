@@ -66,7 +66,8 @@ def test_ctrl_c_stops_starting_requests(slow: tuple[RunningServer, Api], tmp_pat
     created = out.count(": created (")
     assert 4 <= created <= 4 + 2  # at most the two in flight finished after Ctrl-C
     [summary] = [line for line in out.splitlines() if line.startswith("Interrupted: ")]
-    assert summary.startswith(f"Interrupted: {created} created, 0 updated, 0 adopted; not started: ")
+    done = f"Interrupted: {created} created, 0 updated, 0 adopted; not started: "
+    assert summary.startswith(done)
     assert summary.endswith("Run apply again to finish.")
     assert len(summary.split("not started: ")[1].split(", ")) == COUNT - created
     # Every POST the emulator received is a meter reported created: none sent after.

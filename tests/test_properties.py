@@ -124,7 +124,7 @@ def test_meter_shaped_documents_load_without_crashing(meters: dict[str, Any],
     assert_findings_or_valid(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).encode())
 
 
-# -- plan → apply → plan converges --------------------------------------------------------------
+# -- plan → apply → plan converges ------------------------------------------------------------
 
 names = st.text(alphabet=string.ascii_letters + string.digits + " -()", min_size=3, max_size=24)
 properties = st.sampled_from(["name", "tier", "metadata.tier", "_llm.total_tokens", "region"])
