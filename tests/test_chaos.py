@@ -86,3 +86,23 @@ def test_apply_survives_failures_lost_answers_and_rate_limits(tmp_path: Path) ->
     assert counters["rate_limited"] >= 1, counters
     assert 1 <= lost <= counters["dropped"]  # lost creates were found, not sent again
     assert time.monotonic() - started < 30
+
+
+def test_rate_limit_paces_every_thread_below_polars_limit(tmp_path: Path) -> None:
+    """10 requests per second allowed: paced at 300/min (4.75/s, burst 3) the run never
+    meets a 429; unpaced, with 8 threads, it does (and still ends well)."""
+    config = meter_file(tmp_path / "meters.yaml", 11)
+    for flags, limited in ((("--rate-limit", "300"), False), ((), True)):
+        core = Emulator()
+        faults = FaultPolicy(rate_limit=10, window_seconds=1)
+        with start_background(core, faults=faults) as server:
+            env = {"POLAR_SERVER": server.url, "POLAR_ACCESS_TOKEN": core.token}
+            started = time.monotonic()
+            run = cli(*flags, "--parallelism", "8", "apply", "--auto-approve", str(config),
+                      env=env)
+            took = time.monotonic() - started
+            assert run.code == 0, run.text
+            assert (faults.counters()["rate_limited"] > 0) is limited, faults.counters()
+            assert len(core.list_meters(limit=100).items) == 11
+        if not limited:
+            assert took >= (12 - 3) / 4.75  # the list and 11 creates, 3 of them at once
