@@ -191,6 +191,30 @@ def machine() -> dict[str, Any]:
     }
 
 
+def targets(results: dict[str, Any]) -> dict[str, bool]:
+    """Issue 6's targets, each met or not by this run."""
+    met: dict[str, bool] = {}
+    for row in results["plan"]:
+        met[f"plan of {row['meters']}: at most {row['max_list_requests']} list requests"] = (
+            row["plan"]["list_requests"] <= row["max_list_requests"]
+        )
+    largest = max(results["plan"], key=lambda row: row["meters"])
+    if largest["meters"] >= 10_000:
+        met[f"plan of {largest['meters']}: at least 20x faster than the baseline"] = (
+            largest["speedup"] >= 20
+        )
+    if "apply" in results:
+        apply = results["apply"]
+        met["apply: at least 90% of the rate limit, no 429 shown"] = (
+            apply["share_of_limit"] >= 0.9 and not apply["429_shown_to_user"]
+        )
+    if "cpu" in results:
+        cpu = results["cpu"]
+        met["load + validate + plan of 10,000: at most 1 s CPU"] = cpu["total_cpu_s"] <= 1.0
+        met["load + validate + plan of 10,000: at most 200 MB"] = cpu["peak_rss_mb"] <= 200
+    return met
+
+
 def print_table(results: dict[str, Any]) -> None:
     head = (f"{'N':>6} | {'requests':>17} | {'wall time (s)':>17} | {'ratio':>6} | "
             f"{'CPU (s)':>6} | {'peak RSS (MB)':>13}")
@@ -214,6 +238,9 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"cpu (no network, {c['meters']} meters): load + validate {c['load_cpu_s']:.2f} s, "
               f"plan {c['plan_cpu_s']:.2f} s, total {c['total_cpu_s']:.2f} s; "
               f"peak RSS {c['peak_rss_mb']:.0f} MB")
+    print()
+    for target, met in results["targets"].items():
+        print(f"{'met    ' if met else 'NOT met'}  {target}")
 
 
 def main() -> None:
@@ -238,6 +265,7 @@ def main() -> None:
         print("load + validate + plan CPU...", file=sys.stderr, flush=True)
         results["cpu"] = cpu_row()
     results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    results["targets"] = targets(results)
     print_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
