@@ -88,14 +88,26 @@ def general(data: bytes) -> YamlDocument:
 def agrees(text: str) -> bool:
     """load_yaml gives what the general path gives; True when the simple reader read it."""
     data = text.encode()
-    assert load_yaml(data) == general(data)
+    slow = general(data)
+    shallow = load_yaml(data)  # positions recorded down to RECORDED_DEPTH, the rest on demand
+    for path in [*slow.positions, *slow.key_positions]:
+        if len(path) <= yamlnodes.RECORDED_DEPTH:
+            for prefer_key in (False, True):
+                assert shallow.position(path, prefer_key) == slow.position(path, prefer_key)
+    assert shallow.rest is None or len(shallow.positions) <= len(slow.positions)
+    lazy = load_yaml(data)
+    for path in [*slow.positions, *slow.key_positions, ("no", "such", "path")]:
+        for prefer_key in (False, True):
+            assert lazy.position(path, prefer_key) == slow.position(path, prefer_key)
+    assert lazy == slow
+    assert load_yaml(data).complete() == slow
     return read_simple(text, yamlnodes._plain_value, yamlnodes.MAX_DEPTH) is not None
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_simple_reader_agrees_on_every_example_and_bad_config(path: Path) -> None:
     data = path.read_bytes()
-    assert load_yaml(data) == general(data)
+    assert load_yaml(data).complete() == general(data)
 
 
 def test_the_simple_reader_reads_the_examples() -> None:

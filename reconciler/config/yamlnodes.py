@@ -30,6 +30,7 @@ is refused, a best guess is left at its path so the rest of the file can still b
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,9 @@ EXPANSION_ALLOWANCE = 100_000
 #: so that every later step (schema validation, normalisation, diffing) stays far from
 #: Python's recursion limit, and so that recorded paths stay short.
 MAX_DEPTH = 64
+#: A document read by :mod:`yamlsimple` first records the positions this deep only (the
+#: top level, each meter and its key): deeper ones are read again when first asked for.
+RECORDED_DEPTH = 2
 #: Merge keys (``<<``) may chain through at most this many mappings.
 MAX_MERGE_DEPTH = 32
 
@@ -87,9 +91,28 @@ class YamlDocument:
     positions: dict[Path, Position] = field(default_factory=dict)
     key_positions: dict[Path, Position] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: When only the shallow positions were recorded: gives them all (see :meth:`complete`).
+    rest: Callable[[], tuple[dict[Path, Position], dict[Path, Position]]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def position(self, path: Path, prefer_key: bool = False) -> Position | None:
         """Where the node at ``path`` starts; with ``prefer_key``, where its key does."""
+        found = self._position(path, prefer_key)
+        if found is None and self.rest is not None:
+            self.complete()
+            found = self._position(path, prefer_key)
+        return found
+
+    def complete(self) -> YamlDocument:
+        """Record every position (a document read by :mod:`yamlsimple` starts with only
+        the shallow ones, which is all a valid meter file needs)."""
+        if self.rest is not None:
+            self.positions, self.key_positions = self.rest()
+            self.rest = None
+        return self
+
+    def _position(self, path: Path, prefer_key: bool) -> Position | None:
         if prefer_key and path in self.key_positions:
             return self.key_positions[path]
         return self.positions.get(path) or self.key_positions.get(path)
@@ -111,10 +134,10 @@ def load_yaml(data: bytes) -> YamlDocument:
         char = bad.group()
         what = "NUL character" if char == "\0" else f"control character U+{ord(char):04X}"
         return _failed(f"{what} not allowed in YAML", _offset_position(text, bad.start()))
-    simple = read_simple(text, _plain_value, MAX_DEPTH)
+    simple = read_simple(text, _plain_value, MAX_DEPTH, RECORDED_DEPTH)
     if simple is not None:
         value, positions, key_positions = simple
-        return YamlDocument(value, positions, key_positions)
+        return YamlDocument(value, positions, key_positions, rest=lambda: _all_positions(text))
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -130,6 +153,12 @@ def load_yaml(data: bytes) -> YamlDocument:
         if built is not None:
             return built
     return _Builder().build(root)
+
+
+def _all_positions(text: str) -> tuple[dict[Path, Position], dict[Path, Position]]:
+    read = read_simple(text, _plain_value, MAX_DEPTH)
+    assert read is not None, "the simple reader read this text once already"
+    return read[1], read[2]
 
 
 def _failed(message: str, position: Position | None) -> YamlDocument:

@@ -24,6 +24,8 @@ import yaml
 
 Path = tuple[str | int, ...]
 Position = tuple[int, int]
+#: Where a node is: its path when its position is recorded, else only its depth.
+_Where = Path | int
 
 #: Line breaks other than \n, tabs and a BOM: left to libyaml.
 _UNSUPPORTED = re.compile("[\r\t\x85\u2028\u2029\ufeff]")
@@ -54,16 +56,19 @@ def read_simple(
     text: str,
     judge: Callable[[str, str], Any],
     max_depth: int,
+    record_depth: int | None = None,
 ) -> tuple[Any, dict[Path, Position], dict[Path, Position]] | None:
     """(value, node positions, key positions), or None to read the text the general way.
 
     ``judge(tag, text)`` is the value of an accepted plain scalar, raising ValueError when
-    it would be a problem.
+    it would be a problem. With ``record_depth``, only the positions of nodes and keys at
+    most that deep are recorded (a third of the time goes into recording them all); reading
+    the same text again without it gives them all.
     """
     if _UNSUPPORTED.search(text):
         return None
     try:
-        return _Reader(text, judge, max_depth).document()
+        return _Reader(text, judge, max_depth, record_depth).document()
     except _GiveUp:
         return None
     except (IndexError, RecursionError):  # a shape not foreseen here: libyaml knows better
@@ -71,10 +76,17 @@ def read_simple(
 
 
 class _Reader:
-    def __init__(self, text: str, judge: Callable[[str, str], Any], max_depth: int) -> None:
+    def __init__(
+        self, text: str, judge: Callable[[str, str], Any], max_depth: int,
+        record_depth: int | None,
+    ) -> None:
         self.judge = judge
         self.max_depth = max_depth
+        self.record_depth = max_depth + 1 if record_depth is None else record_depth
         self.resolver = yaml.resolver.Resolver()
+        # first characters some implicit tag (bool, int, float, null…) may start with: a plain
+        # scalar starting with any other is a string, as the resolver itself would find
+        self.implicit = frozenset(self.resolver.yaml_implicit_resolvers)
         self.scalars: dict[str, Any] = {}
         self.keys: set[str] = set()
         self.positions: dict[Path, Position] = {}
@@ -99,11 +111,21 @@ class _Reader:
             raise _GiveUp
         return value, self.positions, self.key_positions
 
+    def child(self, where: _Where, key: str | int) -> _Where:
+        """Where a child of ``where`` is: its path while positions are recorded."""
+        if type(where) is int:
+            return where + 1
+        depth = len(where)  # type: ignore[arg-type]
+        return (*where, key) if depth < self.record_depth else depth + 1  # type: ignore[misc]
+
+    def too_deep(self, where: _Where) -> bool:
+        return (where if type(where) is int else len(where)) > self.max_depth  # type: ignore
+
     # -- block context ----------------------------------------------------------------------
 
-    def block_node(self, indent: int, path: Path) -> Any:
+    def block_node(self, indent: int, path: _Where) -> Any:
         """The mapping or sequence whose first line is the current one, at ``indent``."""
-        if len(path) > self.max_depth:
+        if self.too_deep(path):
             raise _GiveUp
         content = self.lines[self.at][2]
         if content[0] == "-" and content[1:2] in (" ", ""):
@@ -112,9 +134,10 @@ class _Reader:
             return self.block_mapping(indent, path)
         raise _GiveUp  # a scalar on a line of its own may go on over several lines
 
-    def block_mapping(self, indent: int, path: Path) -> dict[str, Any]:
+    def block_mapping(self, indent: int, path: _Where) -> dict[str, Any]:
         number, _, content = self.lines[self.at]
-        self.positions[path] = (number, indent + 1)
+        if type(path) is not int:
+            self.positions[path] = (number, indent + 1)  # type: ignore[index]
         mapping: dict[str, Any] = {}
         while self.at < len(self.lines):
             number, line_indent, content = self.lines[self.at]
@@ -127,8 +150,9 @@ class _Reader:
             key = self.key(match.group(1))
             if key in mapping:
                 raise _GiveUp  # a duplicate: the general path words it
-            child = (*path, key)
-            self.key_positions[child] = (number, indent + 1)
+            child = self.child(path, key)
+            if type(child) is not int:
+                self.key_positions[child] = (number, indent + 1)  # type: ignore[index]
             self.at += 1
             if whole:  # `key: scalar`, the most common line
                 start = whole.start(2)
@@ -143,9 +167,10 @@ class _Reader:
                 self.no_continuation(indent)
         return mapping
 
-    def block_sequence(self, indent: int, path: Path) -> list[Any]:
+    def block_sequence(self, indent: int, path: _Where) -> list[Any]:
         number, _, content = self.lines[self.at]
-        self.positions[path] = (number, indent + 1)
+        if type(path) is not int:
+            self.positions[path] = (number, indent + 1)  # type: ignore[index]
         items: list[Any] = []
         while self.at < len(self.lines):
             number, line_indent, content = self.lines[self.at]
@@ -155,7 +180,7 @@ class _Reader:
                 raise _GiveUp  # "-" alone (its item on the next lines), or "-x"
             rest = content[1:].lstrip(" ")
             item_indent = indent + len(content) - len(rest)  # where the item starts, 0-based
-            child = (*path, len(items))
+            child = self.child(path, len(items))
             if not rest or rest[0] == "#":
                 raise _GiveUp  # the item on the next lines
             if (rest[0] == "-" and rest[1:2] in (" ", "")) or _KEY_LINE.match(rest):
@@ -167,7 +192,7 @@ class _Reader:
                 self.no_continuation(indent)
         return items
 
-    def nested(self, indent: int, path: Path, allow_indentless: bool) -> Any:
+    def nested(self, indent: int, path: _Where, allow_indentless: bool) -> Any:
         """The block value of a key whose line ends after the colon."""
         if self.at == len(self.lines):
             raise _GiveUp  # an empty value
@@ -175,7 +200,7 @@ class _Reader:
         if next_indent > indent:
             return self.block_node(next_indent, path)
         if allow_indentless and next_indent == indent and content[0] == "-":
-            if len(path) > self.max_depth:
+            if self.too_deep(path):
                 raise _GiveUp
             return self.block_sequence(indent, path)
         raise _GiveUp  # an empty value
@@ -191,14 +216,20 @@ class _Reader:
         if text[0] in "\"'":
             return text[1:-1]
         if text not in self.keys:
-            if self.resolver.resolve(yaml.ScalarNode, text, (True, False)) != _STR:
+            if self.tag(text) != _STR:
                 raise _GiveUp  # `on:`, `1:`: the general path words it
             self.keys.add(text)
         return text
 
+    def tag(self, word: str) -> str:
+        """The tag PyYAML's resolver gives a plain scalar (never empty here)."""
+        if word[0] not in self.implicit and None not in self.implicit:
+            return _STR
+        return str(self.resolver.resolve(yaml.ScalarNode, word, (True, False)))
+
     # -- one line: a scalar or a flow collection ---------------------------------------------
 
-    def inline(self, text: str, line: int, column: int, path: Path) -> Any:
+    def inline(self, text: str, line: int, column: int, path: _Where) -> Any:
         """The value written at 1-based ``column`` of ``line``: all of ``text`` but a comment."""
         if text[0] in "[{":
             value, end = self.flow(text, 0, line, column, path)
@@ -208,14 +239,15 @@ class _Reader:
             raise _GiveUp
         return value
 
-    def flow(self, text: str, at: int, line: int, column: int, path: Path) -> tuple[Any, int]:
+    def flow(self, text: str, at: int, line: int, column: int, path: _Where) -> tuple[Any, int]:
         """A flow node at ``text[at]``; ``column`` is where ``text`` starts (1-based)."""
         opening = text[at : at + 1]
         if opening not in ("[", "{"):
             return self.scalar(text, at, line, column, path, _PLAIN_FLOW)
-        if len(path) > self.max_depth:
+        if self.too_deep(path):
             raise _GiveUp
-        self.positions[path] = (line, column + at)
+        if type(path) is not int:
+            self.positions[path] = (line, column + at)  # type: ignore[index]
         closing = "]" if opening == "[" else "}"
         value: Any = [] if opening == "[" else {}
         at = _SPACES.match(text, at + 1).end()  # type: ignore[union-attr]
@@ -227,8 +259,9 @@ class _Reader:
                 key = self.key(pair.group(1))
                 if key in value:
                     raise _GiveUp
-                child = (*path, key)
-                self.key_positions[child] = (line, column + at)
+                child = self.child(path, key)
+                if type(child) is not int:
+                    self.key_positions[child] = (line, column + at)  # type: ignore[index]
                 value[key] = self.value(pair.group(2), line, column + pair.start(2), child)
                 at = pair.end()
                 if pair.group(3) == "}":
@@ -238,7 +271,7 @@ class _Reader:
                     raise _GiveUp  # a trailing comma
                 continue
             if opening == "[":
-                item, at = self.flow(text, at, line, column, (*path, len(value)))
+                item, at = self.flow(text, at, line, column, self.child(path, len(value)))
                 value.append(item)
             else:
                 match = _QUOTED.match(text, at) or _PLAIN_FLOW.match(text, at)
@@ -247,8 +280,9 @@ class _Reader:
                 key = self.key(match.group())
                 if key in value:
                     raise _GiveUp
-                child = (*path, key)
-                self.key_positions[child] = (line, column + at)
+                child = self.child(path, key)
+                if type(child) is not int:
+                    self.key_positions[child] = (line, column + at)  # type: ignore[index]
                 at = _SPACES.match(text, match.end() + 2).end()  # type: ignore[union-attr]
                 value[key], at = self.flow(text, at, line, column, child)
             at = _SPACES.match(text, at).end()  # type: ignore[union-attr]
@@ -262,24 +296,24 @@ class _Reader:
                 raise _GiveUp  # a trailing comma
 
     def scalar(
-        self, text: str, at: int, line: int, column: int, path: Path, plain: re.Pattern[str]
+        self, text: str, at: int, line: int, column: int, path: _Where, plain: re.Pattern[str]
     ) -> tuple[Any, int]:
         match = _QUOTED.match(text, at) or plain.match(text, at)
         if match is None:
             raise _GiveUp
         return self.value(match.group(), line, column + at, path), match.end()
 
-    def value(self, word: str, line: int, column: int, path: Path) -> Any:
+    def value(self, word: str, line: int, column: int, path: _Where) -> Any:
         """The value of a whole scalar ``word`` (quoted, or plain) at ``column``."""
-        self.positions[path] = (line, column)
+        if type(path) is not int:
+            self.positions[path] = (line, column)  # type: ignore[index]
         if word[0] in "\"'":
             return word[1:-1]
         try:
             return self.scalars[word]
         except KeyError:
-            tag = self.resolver.resolve(yaml.ScalarNode, word, (True, False))
             try:
-                value = self.scalars[word] = self.judge(tag, word)
+                value = self.scalars[word] = self.judge(self.tag(word), word)
             except ValueError:
                 raise _GiveUp from None
             return value
