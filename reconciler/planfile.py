@@ -85,7 +85,7 @@ def to_document(plan: Plan, created_at: datetime | None = None) -> dict[str, Any
                 "key": f.key,
                 "name": f.name,
                 "modified_at": f.modified_at,
-                "digest": f.digest,
+                "digest": f.content_digest(),
                 "archived": f.archived,
             }
             for f in plan.seen

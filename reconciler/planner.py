@@ -16,7 +16,7 @@ from typing import Any
 
 from reconciler.diff import ABSENT, FieldChange, diff_specs
 from reconciler.errors import UserError
-from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter, content_digest
+from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter
 from reconciler.plan import Action, ActionKind, Fingerprint, Plan, RemoteRef, Request
 
 
@@ -147,7 +147,7 @@ def fingerprint(meter: RemoteMeter) -> Fingerprint:
         key=meter.key,
         name=str(meter.spec["name"]),
         modified_at=meter.modified_at,
-        digest=content_digest(meter.raw),
+        raw=meter.raw,
         archived=meter.archived,
     )
 

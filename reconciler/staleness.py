@@ -18,7 +18,7 @@ def stale_reasons(plan: Plan, remote: list[RemoteMeter]) -> list[str]:
         m = now.get(seen.id)
         if m is None:
             reasons.append(f"meter {_label(seen.key, seen.name, seen.id)} disappeared")
-        elif content_digest(m.raw) != seen.digest:
+        elif content_digest(m.raw) != seen.content_digest():
             reasons.append(
                 f"meter {_label(seen.key, seen.name, seen.id)} changed "
                 f"(modified_at {seen.modified_at} → {m.modified_at})"
