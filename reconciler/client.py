@@ -165,30 +165,40 @@ class PolarClient:
             params.append(("organization_id", self.organization_id))
         return _meter_page(self._request("GET", "/v1/meters/", params=params))
 
-    def list_meters(self, attempts: int = 3, query: str | None = None) -> list[dict[str, Any]]:
+    def list_meters(
+        self, attempts: int = 3, query: str | None = None,
+        convert: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> list[Any]:
         """Every meter (archived included), each once, checked against ``total_count``.
 
         The first page says how many pages there are; the others are read concurrently
         (at most `parallelism` at once). Polar's sort has no tie-breaker, so pages can shift
         while meters are created: the listing is deduplicated by id and, when the count does
-        not add up, read again.
+        not add up, read again. With ``convert``, each meter is returned as
+        ``convert(item)``, called in the thread that read its page while others are on
+        their way (its exceptions are raised here).
         """
-        seen: dict[str, dict[str, Any]] = {}
+        seen: dict[str, Any] = {}
         total = 0
+
+        def page_of(number: int) -> list[tuple[str, Any]]:
+            page = first if number == 1 else self.list_page(number, query=query)
+            return [(i["id"], convert(i) if convert else i) for i in page["items"]]
+
         for _ in range(attempts):
             seen = {}
             first = self.list_page(1, query=query)
             total = first["pagination"]["total_count"]
-            rest = range(2, first["pagination"]["max_page"] + 1)
+            numbers = range(1, first["pagination"]["max_page"] + 1)
             with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
                 try:
-                    pages = [first, *pool.map(lambda p: self.list_page(p, query=query), rest)]
+                    pages = list(pool.map(page_of, numbers))
                 except KeyboardInterrupt:
                     self.cancel()  # else leaving `with` waits for every page, retries too
                     raise
             for page in pages:
-                for item in page["items"]:
-                    seen.setdefault(item["id"], item)
+                for meter_id, meter in page:
+                    seen.setdefault(meter_id, meter)
             if len(seen) == total:
                 return list(seen.values())
         raise PolarAPIError(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -62,18 +63,28 @@ def target_from_context(ctx: click.Context, organization_id: str | None) -> Targ
 
 
 def parse_remote(items: list[dict]) -> list[RemoteMeter]:  # type: ignore[type-arg]
+    return _readable([_parsed(item) for item in items])
+
+
+def _parsed(item: dict[str, Any]) -> RemoteMeter | ValueError:
     try:
-        return [remote_from_api(item) for item in items]
+        return remote_from_api(item)
     except ValueError as exc:
-        raise UserError(f"Polar answered something polar-meters cannot read: {exc}") from None
+        return exc  # for _readable to raise, in the main thread
+
+
+def _readable(parsed: list[RemoteMeter | ValueError]) -> list[RemoteMeter]:
+    for meter in parsed:
+        if isinstance(meter, ValueError):
+            raise UserError(f"Polar answered something polar-meters cannot read: {meter}")
+    return parsed  # type: ignore[return-value]
 
 
 def read_remote(target: Target) -> list[RemoteMeter]:
-    with target.client() as client:
-        items = client.list_meters()
-    remote = parse_remote(items)
+    with target.client() as client:  # each page parsed while the next ones are on their way
+        remote = _readable(client.list_meters(convert=_parsed))
     expected = target.expected_organization_id
-    others = sorted({str(i.get("organization_id")) for i in items} - {expected or ""})
+    others = sorted({str(m.raw.get("organization_id")) for m in remote} - {expected or ""})
     if expected and others:
         raise UserError(
             f"the configuration is for organization {expected}, but the token reaches meters "
