@@ -114,6 +114,16 @@ class Page:
         }
 
 
+def _copied(value: Any) -> Any:
+    """A copy of a JSON value (dicts, lists, scalars): copy.deepcopy without its memo, ~4x
+    faster, which matters when a 10,000-meter organization is listed page by page."""
+    if type(value) is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copied(item) for item in value]
+    return value
+
+
 def _jsonb_number(value: float) -> int | float:
     """What PostgreSQL's JSONB gives back for a float: its plain decimal text, re-read."""
     number = Decimal(repr(value))
@@ -179,7 +189,7 @@ class _Meter:
     def to_json(self) -> dict[str, Any]:
         """The Meter schema, in Polar's field order (no lock flag: Polar hides it)."""
         return {
-            "metadata": copy.deepcopy(self.metadata),
+            "metadata": _copied(self.metadata),
             "created_at": timestamp(self.created_at),
             "modified_at": None if self.modified_at is None else timestamp(self.modified_at),
             "id": self.id,
@@ -187,8 +197,8 @@ class _Meter:
             "unit": self.unit,
             "custom_label": self.custom_label,
             "custom_multiplier": self.custom_multiplier,
-            "filter": copy.deepcopy(self.filter),
-            "aggregation": copy.deepcopy(self.aggregation),
+            "filter": _copied(self.filter),
+            "aggregation": _copied(self.aggregation),
             "organization_id": self.organization_id,
             "archived_at": None if self.archived_at is None else timestamp(self.archived_at),
         }
@@ -265,6 +275,10 @@ class Emulator:
         }
         self.store = EventStore(self.organization_id, state)
         self._journal: list[dict[str, Any]] = []
+        # Every change goes through _save, which bumps the revision: a listing's sorted
+        # selection is kept for the next page while the revision stays the same.
+        self._revision = 0
+        self._listing: tuple[tuple[Any, ...], list[_Meter]] | None = None
         self._save()
 
     # -- tokens -----------------------------------------------------------------------------
@@ -318,16 +332,37 @@ class Emulator:
             raise ValueError("page and limit must be positive")
         limit = min(limit, MAX_LIMIT)
         with self._lock:
-            meters = self._select(organization_ids, query, is_archived, metadata or {})
-            for criterion in reversed(sorting):
-                by_name = criterion.removeprefix("-") == "name"
-                meters.sort(
-                    key=(lambda m: _name_key(m.name)) if by_name else (lambda m: m.created_at),
-                    reverse=criterion.startswith("-"),
-                )
+            meters = self._sorted_selection(
+                organization_ids, query, is_archived, metadata or {}, sorting
+            )
             start = (page - 1) * limit
             items = [m.to_json() for m in meters[start : start + limit]]
         return Page(items, len(meters), math.ceil(len(meters) / limit))
+
+    def _sorted_selection(
+        self,
+        organization_ids: Sequence[str] | None,
+        query: str | None,
+        is_archived: bool | None,
+        metadata: dict[str, list[str]],
+        sorting: Sequence[str],
+    ) -> list[_Meter]:
+        key = (
+            self._revision, None if organization_ids is None else tuple(organization_ids),
+            query, is_archived, tuple((k, tuple(v)) for k, v in sorted(metadata.items())),
+            tuple(sorting),
+        )
+        if self._listing is not None and self._listing[0] == key:
+            return self._listing[1]
+        meters = self._select(organization_ids, query, is_archived, metadata)
+        for criterion in reversed(sorting):
+            by_name = criterion.removeprefix("-") == "name"
+            meters.sort(
+                key=(lambda m: _name_key(m.name)) if by_name else (lambda m: m.created_at),
+                reverse=criterion.startswith("-"),
+            )
+        self._listing = (key, meters)
+        return meters
 
     def _select(
         self,
@@ -508,6 +543,8 @@ class Emulator:
         return state
 
     def _save(self) -> None:
+        with self._lock:
+            self._revision += 1
         path = self._state_path
         if path is None:
             return
