@@ -14,10 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The main job on the embedded emulator: plan, apply, plan again (no changes).
+# The main job on the embedded emulator: plan, apply, plan again (no changes); the meter
+# tests beside the examples run first, offline.
 demo: $(STAMP)
 	rm -rf .polar-meters
 	$(BIN)/polar-meters validate examples/meters/
+	$(BIN)/polar-meters test examples/meters/
 	$(BIN)/polar-meters --server local plan examples/meters/
 	$(BIN)/polar-meters --server local apply --auto-approve examples/meters/
 	$(BIN)/polar-meters --server local plan --detailed-exitcode examples/meters/
