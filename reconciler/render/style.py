@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import IO
 
 import click
@@ -11,7 +12,7 @@ import click
 def use_color(stream: IO[str] | None = None) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
-    stream = stream or click.get_text_stream("stdout")
+    stream = stream or sys.stdout
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
