@@ -15,6 +15,27 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "meters"
 
+#: One meter using most of the format: nested filter, custom unit, metadata.
+API_CALLS_YAML = """\
+version: 1
+meters:
+  api-calls:
+    name: API calls
+    filter:
+      conjunction: and
+      clauses:
+        - {property: name, operator: eq, value: api_call}
+        - conjunction: or
+          clauses:
+            - {property: tier, operator: eq, value: pro}
+            - {property: tier, operator: ne, value: 3}
+    aggregation: {func: sum, property: tokens}
+    unit: custom
+    custom_label: request
+    custom_multiplier: 1000
+    metadata: {team: ai, cost_center: 42}
+"""
+
 
 @dataclass
 class Run:

@@ -14,29 +14,12 @@ from hypothesis import strategies as st
 from reconciler.config.load import load_config
 from reconciler.config.types import Config, Diagnostic
 from reconciler.model import TAG_KEY, Location, normalize_spec
+from tests.e2e_helpers import API_CALLS_YAML
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "meters"
 
-METER = """\
-version: 1
-meters:
-  api-calls:
-    name: API calls
-    filter:
-      conjunction: and
-      clauses:
-        - {property: name, operator: eq, value: api_call}
-        - conjunction: or
-          clauses:
-            - {property: tier, operator: eq, value: pro}
-            - {property: tier, operator: ne, value: 3}
-    aggregation: {func: sum, property: tokens}
-    unit: custom
-    custom_label: request
-    custom_multiplier: 1000
-    metadata: {team: ai, cost_center: 42}
-"""
+METER = API_CALLS_YAML
 
 
 def with_top(line: str) -> str:

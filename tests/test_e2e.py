@@ -9,26 +9,9 @@ import pytest
 import yaml
 
 from reconciler.model import TAG_KEY
-from tests.e2e_helpers import EXAMPLES, Api, cli, copy_examples
+from tests.e2e_helpers import API_CALLS_YAML, EXAMPLES, Api, cli, copy_examples
 
-METER = """\
-version: 1
-meters:
-  api-calls:
-    name: API calls
-    filter:
-      conjunction: and
-      clauses:
-        - {property: name, operator: eq, value: api_call}
-        - conjunction: or
-          clauses:
-            - {property: tier, operator: eq, value: pro}
-            - {property: tier, operator: ne, value: 3}
-    aggregation: {func: sum, property: tokens}
-    unit: custom
-    custom_label: request
-    custom_multiplier: 1000
-    metadata: {team: ai, cost_center: 42}
+METER = API_CALLS_YAML + """\
   storage:
     name: Storage (GB)
     filter:
