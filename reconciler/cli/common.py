@@ -11,11 +11,11 @@ from typing import Any
 
 import click
 
-from reconciler.config.load import _gc_paused as gc_paused
 from reconciler.config.load import load_config
 from reconciler.config.report import report_diagnostics
 from reconciler.config.types import Config
 from reconciler.errors import UserError
+from reconciler.gcpause import gc_paused
 from reconciler.model import RemoteMeter, remote_from_api
 from reconciler.plan import Plan
 from reconciler.planner import annotate_locks, lock_candidates, make_plan
