@@ -342,6 +342,18 @@ def test_sorting(core: Emulator) -> None:
     assert names(core.list_meters(sorting=["-created_at"])) == ["gamma", "Alpha", "beta"]
 
 
+def test_a_listing_reflects_every_change_between_pages(core: Emulator) -> None:
+    """The sorted selection is kept from page to page: any change must show at once."""
+    ids = {name: core.create_meter(body(name=name))["id"] for name in ("beta", "Alpha", "gamma")}
+    assert names(core.list_meters(limit=2)) == ["Alpha", "beta"]
+    core.update_meter(ids["gamma"], {"name": "aardvark"})
+    assert names(core.list_meters(limit=2)) == ["aardvark", "Alpha"]
+    core.create_meter(body(name="AAA"))
+    assert names(core.list_meters(limit=2)) == ["AAA", "aardvark"]
+    core.update_meter(ids["Alpha"], {"is_archived": True})
+    assert names(core.list_meters(is_archived=False)) == ["AAA", "aardvark", "beta"]
+    assert core.list_meters().total_count == 4
+
 def test_query_is_ilike_with_wildcards(core: Emulator) -> None:
     for name in ("API calls", "api_calls", "Storage", "100% used"):
         core.create_meter(body(name=name))
