@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.config.yamlnodes import MAX_DEPTH, YamlDocument, load_yaml
+from reconciler.config.yamlnodes import MAX_DEPTH, YamlDocument, _too_deep, load_yaml
 
 
 def load(text: str) -> YamlDocument:
@@ -165,6 +165,22 @@ def test_very_deep_nesting_is_refused_without_recursion_error() -> None:
     doc = load(text)
     assert len(doc.problems) == 1
     assert doc.problems[0].message == f"nested more than {MAX_DEPTH} levels deep"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "f:\n" + "".join("  " * i + "- c:\n" for i in range(1, 200)),
+        "a: {b: " + "[" * 100 + "]" * 100 + "}\n",
+        "a:\n  - x\n  - {k: [[1], " + "{v: " * 80 + "1" + "}" * 80 + "]}\n",
+    ],
+)
+def test_too_deep_for_libyaml_is_refused_where_the_builder_would(text: str) -> None:
+    """libyaml (0.2.6 and later) refuses 1,000 levels itself; the problem is then found from
+    its events, and must be the one the builder reports for shallower documents."""
+    built = load(text).problems
+    assert len(built) == 1 and built[0].message == f"nested more than {MAX_DEPTH} levels deep"
+    assert _too_deep(text) == built[0]
 
 
 def test_nesting_up_to_the_limit_is_fine() -> None:

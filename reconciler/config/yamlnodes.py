@@ -35,6 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.events import (
+    AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent, ScalarEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.config.yamlsimple import read_simple
@@ -141,6 +144,10 @@ def load_yaml(data: bytes) -> YamlDocument:
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
+        if "maximum nesting depth" in str(exc.problem):  # libyaml 0.2.6 stops at 1,000 levels
+            deep = _too_deep(text)
+            if deep is not None:
+                return YamlDocument(problems=[deep])
         return _failed(_syntax_message(exc, text), _mark_position(exc.problem_mark))
     except yaml.YAMLError as exc:
         return _failed(f"YAML error: {_one_line(str(exc))}", None)
@@ -153,6 +160,41 @@ def load_yaml(data: bytes) -> YamlDocument:
         if built is not None:
             return built
     return _Builder().build(root)
+
+
+def _too_deep(text: str) -> Problem | None:
+    """The problem the builder reports for a document nested past MAX_DEPTH, found from
+    libyaml's events (for documents libyaml itself refuses to compose, too deep for it)."""
+    frames: list[list[Any]] = []  # [path, mapping?, next index (list) or key (mapping)]
+    expect_key = object()
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, CollectionEndEvent):
+                frames.pop()
+                continue
+            if not isinstance(event, (ScalarEvent, AliasEvent, CollectionStartEvent)):
+                continue
+            path: Path = ()
+            if frames:
+                frame = frames[-1]
+                if not frame[1]:
+                    path, frame[2] = (*frame[0], frame[2]), frame[2] + 1
+                elif frame[2] is expect_key:
+                    if not isinstance(event, ScalarEvent):
+                        return None  # a collection or alias as a key: leave it to libyaml
+                    frame[2] = event.value
+                    continue
+                else:
+                    path, frame[2] = (*frame[0], frame[2]), expect_key
+            if isinstance(event, CollectionStartEvent):
+                if len(path) > MAX_DEPTH:
+                    message = f"nested more than {MAX_DEPTH} levels deep"
+                    return Problem(message, _mark_position(event.start_mark), path)
+                mapping = isinstance(event, MappingStartEvent)
+                frames.append([path, mapping, expect_key if mapping else 0])
+    except yaml.YAMLError:
+        pass
+    return None
 
 
 def _all_positions(text: str) -> tuple[dict[Path, Position], dict[Path, Position]]:
