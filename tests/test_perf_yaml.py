@@ -195,6 +195,60 @@ def test_the_simple_reader_agrees_on_odd_indentation(lines: list[tuple[int, str]
     agrees("".join(" " * indent + line + "\n" for indent, line in lines))
 
 
+# Below the recorded depth the reader takes shortcuts (flow mappings split with str.split,
+# `key: word` lines seen before found without a regex): each text here is nested deeper than
+# RECORDED_DEPTH and repeated, so that the second copy goes through those shortcuts.
+FLOWS = [
+    "{a: b, c: d}", "{a: b , c: d}", "{ a: b }", "{a: b,c}", "{a:  b}", "{a: b,, c: d}",
+    "{a: b, }", "{a: 'x, y'}", "{a: \"q: r\"}", "{'a': b}", "{a: b, a: c}", "{a: yes}",
+    "{on: 1}", "{a: 012}", "{a: 0}", "{a: 8704, b: -3}", "{a: 0999}", "{a: b c}", "{a: b #c}",
+    "{a: b} # c", "{a: b}#c", "{a: {b: c}}", "{a: [1, 2]}", "{}", "{a}", "{a: }", "{: b}",
+    "{a: b}x", "{-a: b}", "{a: -}", "{a: -1}", "{a: 1.5}", "{a: ~}", "{a: 2024-01-01}",
+    "{a: 1e3}", "{a: b:c}", "{a: b: c}", "{a: é}", "{a: 1_000}", "{a: +5}", "{a: 1٣}",
+    "{a: " + "9" * 120 + "}",
+]
+LINES = [
+    "k: v", "k:  v", "k: v ", "k: v # c", "k: 'v'", "k: \"v: w\"", "k: v: w", "k: v, w",
+    "k: -", "k: - x", "k: [a, b]", "k: yes", "k: 7", "k: 07", "k: ''", "k: 'it''s'",
+    "k:\n  n: 1", "k:\n- 1", "k:", "k: {a: b}", "k: {a: b}  # c", "'k': v", "on: v",
+    "k: v\n  w", "k: v\nk: v", "k: 1٣", "k: 12",
+]
+
+
+def _twice(body: str, then: str | None = None) -> str:
+    """``body`` in two meters (``then`` in the second, if given), below the recorded depth."""
+    def indented(text: str) -> str:
+        return "".join(f"      {line}\n" for line in text.split("\n"))
+    return f"meters:\n  one:\n    f:\n{indented(body)}  two:\n    f:\n{indented(then or body)}"
+
+
+@pytest.mark.parametrize("line", ["k: v", "k: {a: b}", "- {a: b}", "k:\n  j: 1"])
+def test_a_line_seen_before_may_not_go_on_below(line: str) -> None:
+    for below in ("  w", "  - w", "  j: w"):
+        assert not agrees(_twice(line, f"{line}\n{below}"))
+
+
+@pytest.mark.parametrize("flow", FLOWS)
+def test_the_flow_shortcut_agrees_or_steps_aside(flow: str) -> None:
+    agrees(_twice(f"x: {flow}\ny: 1"))
+    agrees(_twice(f"- {flow}\n- {flow}"))
+    agrees(_twice(f"- k: {flow}\n  j: {flow}"))
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_the_known_line_shortcut_agrees_or_steps_aside(line: str) -> None:
+    agrees(_twice(f"{line}\nz: 1"))
+    agrees(_twice(f"- {line}\n- {line}"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from(LINES + [f"x: {f}" for f in FLOWS]
+                                                              + [f"- {f}" for f in FLOWS])),
+                max_size=8))
+def test_the_shortcuts_agree_on_any_mix(lines: list[tuple[int, str]]) -> None:
+    agrees(_twice("\n".join(" " * indent + line for indent, line in lines)))
+
+
 def test_the_bench_meters_are_read_by_the_simple_reader(tmp_path: Path) -> None:
     from bench.config_cpu import write_files
 

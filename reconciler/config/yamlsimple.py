@@ -12,6 +12,13 @@ compares them).
 
 Plain scalars are resolved by PyYAML's own resolver and judged by the same rules
 (``yamlnodes._scalar_text``); any scalar it refuses sends the file to the general path.
+
+Below the depth whose positions are recorded (inside each meter), no column is needed, and
+the common lines are read without regular expressions: a flow mapping of plain words is taken
+apart with ``str.split`` (each piece checked as a whole word), and a `key: word` line whose
+key and word were seen before is found with ``str.partition`` and a dictionary. Anything
+these shortcuts are not sure of goes the regular way, so they change speed, not results
+(10,000 meters: 0.6 s → 0.3 s).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ _KEY_SCALAR_LINE = re.compile(  # `key: scalar  # comment`, the most common line
 _FLOW_PAIR = re.compile(  # `key: scalar,` or `key: scalar}`, the most common flow entry
     rf"({_FLOW_WORD}|{_QUOTED_WORD}): +({_FLOW_WORD}|{_QUOTED_WORD}) *([,}}])"
 )
+_FLOW_PLAIN = re.compile(_FLOW_WORD)
 _END = re.compile(r" *(?: #.*)?$")
 _SPACES = re.compile(r" *")
 
@@ -89,10 +97,14 @@ class _Reader:
         self.implicit = frozenset(self.resolver.yaml_implicit_resolvers)
         self.scalars: dict[str, Any] = {}
         self.keys: set[str] = set()
+        self.block_words: dict[str, Any] = {}  # scalars seen as a whole `key: word` line
+        self.flats: dict[str, dict[str, Any]] = {}  # flow mappings read by flat_mapping
+        self.flow_keys: set[str] = set()  # plain keys seen whole in a flow mapping
+        self.flow_words: dict[str, Any] = {}  # plain scalars seen whole in a flow mapping
         self.positions: dict[Path, Position] = {}
         self.key_positions: dict[Path, Position] = {}
-        # the lines that hold something: [line number (1-based), indent, content]
-        self.lines: list[list[Any]] = []
+        # the lines that hold something: (line number (1-based), indent, content)
+        self.lines: list[tuple[int, int, str]] = []
         for number, line in enumerate(text.split("\n"), 1):
             content = line.lstrip(" ")
             if not content or content[0] == "#":
@@ -100,7 +112,7 @@ class _Reader:
             indent = len(line) - len(content)
             if indent == 0 and content.startswith(("---", "...", "%")):
                 raise _GiveUp
-            self.lines.append([number, indent, content])
+            self.lines.append((number, indent, content))
         self.at = 0
 
     def document(self) -> tuple[Any, dict[Path, Position], dict[Path, Position]]:
@@ -130,67 +142,126 @@ class _Reader:
         content = self.lines[self.at][2]
         if content[0] == "-" and content[1:2] in (" ", ""):
             return self.block_sequence(indent, path)
-        if _KEY_LINE.match(content):
-            return self.block_mapping(indent, path)
-        raise _GiveUp  # a scalar on a line of its own may go on over several lines
+        # a mapping, or a scalar on a line of its own (which may go on over several lines):
+        # block_mapping gives up on a first line that is not `key:`
+        return self.block_mapping(indent, path)
 
     def block_mapping(self, indent: int, path: _Where) -> dict[str, Any]:
-        number, _, content = self.lines[self.at]
+        lines, keys, words = self.lines, self.keys, self.block_words
+        number = lines[self.at][0]
         if type(path) is not int:
             self.positions[path] = (number, indent + 1)  # type: ignore[index]
+        # the children's paths, or (when their positions are not recorded) their depth
+        depth = self.child(path, "")
+        record = type(depth) is not int
         mapping: dict[str, Any] = {}
-        while self.at < len(self.lines):
-            number, line_indent, content = self.lines[self.at]
+        at, end = self.at, len(lines)
+        while at < end:
+            number, line_indent, content = lines[at]
             if line_indent != indent:
                 break
+            at += 1
+            if not record:  # a key seen before needs no regex: `key: word|{...}|[...]`, `key:`
+                key, colon, word = content.partition(": ")
+                value: Any = _UNKNOWN
+                if not colon:
+                    if content[-1] == ":" and content[:-1] in keys:  # its value below
+                        key = content[:-1]
+                        if key in mapping:
+                            raise _GiveUp
+                        self.at = at
+                        mapping[key] = self.nested(indent, depth, allow_indentless=True)
+                        at = self.at
+                        continue
+                elif key in keys:
+                    if word in words:
+                        value = words[word]
+                    elif word[:1] in ("{", "["):
+                        value = self.inline(word, number, 0, depth)
+                    elif _PLAIN_BLOCK.fullmatch(word) or _QUOTED.fullmatch(word):
+                        value = words[word] = self.value(word, number, 0, depth)
+                if value is not _UNKNOWN:
+                    if key in mapping:
+                        raise _GiveUp
+                    mapping[key] = value
+                    if at < end and lines[at][1] > indent:
+                        raise _GiveUp  # the value going on over the next lines
+                    continue
             whole = _KEY_SCALAR_LINE.match(content)
             match = whole or _KEY_LINE.match(content)
             if match is None:
                 raise _GiveUp
-            key = self.key(match.group(1))
+            key = match.group(1)
+            if key not in keys:
+                key = self.key(key)
             if key in mapping:
                 raise _GiveUp  # a duplicate: the general path words it
-            child = self.child(path, key)
-            if type(child) is not int:
+            child = (*path, key) if record else depth  # type: ignore[misc]
+            if record:
                 self.key_positions[child] = (number, indent + 1)  # type: ignore[index]
-            self.at += 1
             if whole:  # `key: scalar`, the most common line
-                start = whole.start(2)
-                mapping[key] = self.value(whole.group(2), number, indent + 1 + start, child)
-                self.no_continuation(indent)
+                word = whole.group(2)
+                mapping[key] = self.value(word, number, indent + 1 + whole.start(2), child)
+                if at < end and lines[at][1] > indent:
+                    raise _GiveUp  # the value going on over the next lines
                 continue
+            self.at = at
             rest = content[match.end():]
             if not rest or rest[0] == "#":
                 mapping[key] = self.nested(indent, child, allow_indentless=True)
             else:
                 mapping[key] = self.inline(rest, number, indent + 1 + match.end(), child)
                 self.no_continuation(indent)
+            at = self.at
+        self.at = at
         return mapping
 
     def block_sequence(self, indent: int, path: _Where) -> list[Any]:
-        number, _, content = self.lines[self.at]
+        lines = self.lines
+        number, _, content = lines[self.at]
         if type(path) is not int:
             self.positions[path] = (number, indent + 1)  # type: ignore[index]
+        depth = self.child(path, 0)
+        record = type(depth) is not int  # else the items' depth: no position recorded
         items: list[Any] = []
-        while self.at < len(self.lines):
-            number, line_indent, content = self.lines[self.at]
+        at, end = self.at, len(lines)
+        while at < end:
+            number, line_indent, content = lines[at]
             if line_indent != indent or content[0] != "-":
                 break
             if content[1:2] != " ":
                 raise _GiveUp  # "-" alone (its item on the next lines), or "-x"
             rest = content[1:].lstrip(" ")
             item_indent = indent + len(content) - len(rest)  # where the item starts, 0-based
-            child = self.child(path, len(items))
+            child = (*path, len(items)) if record else depth  # type: ignore[misc]
             if not rest or rest[0] == "#":
                 raise _GiveUp  # the item on the next lines
-            if (rest[0] == "-" and rest[1:2] in (" ", "")) or _KEY_LINE.match(rest):
-                self.lines[self.at] = [number, item_indent, rest]  # the item starts a block
+            if not record and rest[0] == "{" and rest[-1] == "}":  # `- {key: word, ...}`
+                flat = self.flat_mapping(rest[1:-1]) if self.max_depth >= depth else None
+                if flat is not None:
+                    at += 1
+                    items.append(flat)
+                    if at < end and lines[at][1] > indent:
+                        raise _GiveUp  # the item going on over the next lines
+                    continue
+            self.at = at
+            if (rest[0] == "-" and rest[1:2] in (" ", "")) or self.key_line(rest):
+                lines[at] = (number, item_indent, rest)  # the item starts a block
                 items.append(self.block_node(item_indent, child))
             else:
                 self.at += 1
                 items.append(self.inline(rest, number, item_indent + 1, child))
                 self.no_continuation(indent)
+            at = self.at
+        self.at = at
         return items
+
+    def key_line(self, content: str) -> bool:
+        """Whether ``content`` starts with a key: `key:` or `key: ...`."""
+        key, colon, _ = content.partition(": ")
+        if (colon and key in self.keys) or (content[-1] == ":" and content[:-1] in self.keys):
+            return True
+        return _KEY_LINE.match(content) is not None
 
     def nested(self, indent: int, path: _Where, allow_indentless: bool) -> Any:
         """The block value of a key whose line ends after the colon."""
@@ -225,6 +296,8 @@ class _Reader:
         """The tag PyYAML's resolver gives a plain scalar (never empty here)."""
         if word[0] not in self.implicit and None not in self.implicit:
             return _STR
+        if word[0] != "0" and word.isdigit() and word.isascii():
+            return _INT  # [1-9][0-9]*: no float, timestamp or base 60 without '.', '-' or ':'
         return str(self.resolver.resolve(yaml.ScalarNode, word, (True, False)))
 
     # -- one line: a scalar or a flow collection ---------------------------------------------
@@ -246,6 +319,11 @@ class _Reader:
             return self.scalar(text, at, line, column, path, _PLAIN_FLOW)
         if self.too_deep(path):
             raise _GiveUp
+        if type(path) is int and opening == "{":
+            close = text.find("}", at)
+            flat = self.flat_mapping(text[at + 1 : close]) if close > 0 else None
+            if flat is not None:
+                return flat, close + 1
         if type(path) is not int:
             self.positions[path] = (line, column + at)  # type: ignore[index]
         closing = "]" if opening == "[" else "}"
@@ -295,6 +373,38 @@ class _Reader:
             if text[at : at + 1] in (closing, ""):
                 raise _GiveUp  # a trailing comma
 
+    def flat_mapping(self, inner: str) -> dict[str, Any] | None:
+        """``{inner}`` when it is plain words only, `key: word, key: word`, else None.
+
+        Recording no position, this takes the common flow mapping apart with ``split``:
+        each key and word must be a whole plain flow scalar (no ',', ':', '#', quotes,
+        brackets or outer spaces), so the pieces are exactly the entries YAML reads.
+        """
+        seen = self.flats.get(inner)
+        if seen is not None:
+            return seen.copy()
+        words, keys = self.flow_words, self.flow_keys
+        value: dict[str, Any] = {}
+        for entry in inner.strip(" ").split(", "):
+            pair = entry.split(": ")
+            if len(pair) != 2:
+                return None
+            key, word = pair
+            if key not in keys:
+                if not _FLOW_PLAIN.fullmatch(key):
+                    return None
+                keys.add(self.key(key))
+            if key in value:
+                raise _GiveUp
+            if word in words:
+                value[key] = words[word]
+            elif _FLOW_PLAIN.fullmatch(word):
+                value[key] = words[word] = self.value(word, 0, 0, 0)
+            else:
+                return None
+        self.flats[inner] = value.copy()
+        return value
+
     def scalar(
         self, text: str, at: int, line: int, column: int, path: _Where, plain: re.Pattern[str]
     ) -> tuple[Any, int]:
@@ -320,5 +430,7 @@ class _Reader:
 
 
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_UNKNOWN = object()  # a line the fast path of block_mapping leaves to the regular expressions
 #: libyaml refuses a key whose colon comes more than 1,024 characters after its start.
 _SIMPLE_KEY_MOST = 1000
