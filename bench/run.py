@@ -243,7 +243,8 @@ def print_table(results: dict[str, Any]) -> None:
     if "cpu" in results:
         c = results["cpu"]
         print(f"cpu (no network, {c['meters']} meters): load + validate {c['load_cpu_s']:.2f} s, "
-              f"plan {c['plan_cpu_s']:.2f} s, total {c['total_cpu_s']:.2f} s; "
+              f"plan {c['plan_cpu_s']:.2f} s, total {c['total_cpu_s']:.2f} s "
+              f"(+ {c['remote_cpu_s']:.2f} s making Polar's answers into remote meters); "
               f"peak RSS {c['peak_rss_mb']:.0f} MB")
     print()
     for target, met in results["targets"].items():
