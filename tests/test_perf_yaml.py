@@ -249,8 +249,9 @@ def test_the_shortcuts_agree_on_any_mix(lines: list[tuple[int, str]]) -> None:
     agrees(_twice("\n".join(" " * indent + line for indent, line in lines)))
 
 
-def test_the_bench_meters_are_read_by_the_simple_reader(tmp_path: Path) -> None:
+@pytest.mark.parametrize("style", ["flow", "block"])
+def test_the_bench_meters_are_read_by_the_simple_reader(tmp_path: Path, style: str) -> None:
     from bench.config_cpu import write_files
 
-    write_files(tmp_path, 300, 1, seed=3)
+    write_files(tmp_path, 300, 1, seed=3, style=style)
     assert agrees((tmp_path / "meters-000.yaml").read_text())
