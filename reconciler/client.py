@@ -208,7 +208,9 @@ class PolarClient:
 
     def find_by_key(self, key: str) -> list[dict[str, Any]]:
         """Meters carrying ownership tag `key` (Polar filters metadata server-side)."""
-        params: list[tuple[str, str | int]] = [("metadata[" + TAG_KEY + "]", key), ("limit", PAGE_LIMIT)]
+        params: list[tuple[str, str | int]] = [
+            ("metadata[" + TAG_KEY + "]", key), ("limit", PAGE_LIMIT),
+        ]
         if self.organization_id:
             params.append(("organization_id", self.organization_id))
         page = _meter_page(self._request("GET", "/v1/meters/", params=params))
@@ -372,11 +374,12 @@ def describe_error(response: httpx.Response) -> str:
             return "not found (404): no such meter in this organization"
         return "not found (404): is --server a Polar API?"
     if status == 429:
-        return f"rate limited by Polar (429), retry after {response.headers.get('retry-after', '?')}s"
+        after = response.headers.get("retry-after", "?")
+        return f"rate limited by Polar (429), retry after {after}s"
     if isinstance(body, dict):
-        detail = body.get("detail") or body.get("error")
-        if isinstance(detail, str):
-            return f"Polar answered {status}: {_one_line(detail)}"
+        said = body.get("detail") or body.get("error")
+        if isinstance(said, str):
+            return f"Polar answered {status}: {_one_line(said)}"
     reason = response.reason_phrase or ""
     return f"Polar answered {status} {reason}".rstrip()
 

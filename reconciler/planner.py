@@ -107,19 +107,20 @@ def _match(
                 continue
             matched[d.key] = (m, "tag")
         elif d.id:
-            m = by_id.get(d.id)
-            if m is None:
+            pinned = by_id.get(d.id)
+            if pinned is None:
                 problems.append(
                     f"key {d.key!r}{_where(d)} is pinned to {d.id}, which is not a meter of "
                     "this organization"
                 )
                 continue
-            if m.key is not None and m.key in configured:
+            if pinned.key is not None and pinned.key in configured:
                 problems.append(
-                    f"key {d.key!r}{_where(d)} is pinned to {d.id}, which belongs to key {m.key!r}"
+                    f"key {d.key!r}{_where(d)} is pinned to {d.id}, which belongs to key "
+                    f"{pinned.key!r}"
                 )
                 continue
-            matched[d.key] = (m, "pin")
+            matched[d.key] = (pinned, "pin")
         else:
             candidates = by_name.get(d.spec["name"], [])
             if len(candidates) > 1:

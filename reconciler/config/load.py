@@ -106,7 +106,7 @@ def expand_paths(paths: Sequence[str | Path]) -> tuple[list[tuple[str, Path]], l
 
 
 def _yaml_files(directory: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for root, dirs, names in os.walk(directory):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         found.extend(

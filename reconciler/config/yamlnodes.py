@@ -36,7 +36,11 @@ from typing import Any
 
 import yaml
 from yaml.events import (
-    AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent, ScalarEvent,
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    MappingStartEvent,
+    ScalarEvent,
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 

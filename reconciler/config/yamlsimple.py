@@ -237,7 +237,8 @@ class _Reader:
             if not rest or rest[0] == "#":
                 raise _GiveUp  # the item on the next lines
             if not record and rest[0] == "{" and rest[-1] == "}":  # `- {key: word, ...}`
-                flat = self.flat_mapping(rest[1:-1]) if self.max_depth >= depth else None
+                too_deep = depth > self.max_depth  # type: ignore[operator]
+                flat = None if too_deep else self.flat_mapping(rest[1:-1])
                 if flat is not None:
                     at += 1
                     items.append(flat)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from reconciler.emulator import usage_validation, validation
@@ -71,12 +71,18 @@ def split_target(target: str) -> tuple[str, list[tuple[str, str]]]:
     return path, parse_qsl(query, keep_blank_values=True)
 
 
+class Headers(Protocol):
+    """What the adapters hand over as headers (http.server's Message, httpx's Headers)."""
+
+    def items(self) -> Iterable[tuple[str, str]]: ...
+
+
 def handle(
     emulator: Emulator,
     method: str,
     path: str,
     query: list[tuple[str, str]],
-    headers: Mapping[str, str],
+    headers: Headers,
     body: bytes,
 ) -> Response:
     """Answer one request; `path` is the raw (percent-encoded) path, without the query."""
