@@ -4,13 +4,12 @@ values, positions, key positions and problems, in order (issue 6)."""
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from unittest import mock
 
 from reconciler.config import yamlnodes
 from reconciler.config.yamlnodes import YamlDocument, _Builder, _Loader, load_yaml
@@ -185,6 +184,20 @@ def test_the_simple_reader_agrees_on_any_dumped_document(
                           allow_unicode=True, width=1000)
     agrees(text)
     agrees(text.replace("'", ""))  # the same without quotes: other scalars, traps
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees, st.sampled_from([False, None]), st.sampled_from([2, 4]))
+def test_the_simple_reader_agrees_on_any_dumped_document_seen_twice(
+    tree: object, flow: bool | None, indent: int
+) -> None:
+    """The same tree in two meters, below the recorded depth: the second read through the
+    shortcuts, with what the first one remembered."""
+    text = yaml.safe_dump({"meters": {"one": {"root": tree}, "two": {"root": tree}}},
+                          default_flow_style=flow, indent=indent, allow_unicode=True,
+                          width=1000)
+    agrees(text)
+    agrees(text.replace("'", ""))
 
 
 @settings(max_examples=300, deadline=None)
