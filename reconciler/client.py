@@ -6,6 +6,7 @@ own answer. The access token is only ever placed in the Authorization header.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -168,6 +169,7 @@ class PolarClient:
     def list_meters(
         self, attempts: int = 3, query: str | None = None,
         convert: Callable[[dict[str, Any]], Any] | None = None,
+        on_page: Callable[[int, int], None] | None = None,
     ) -> list[Any]:
         """Every meter (archived included), each once, checked against ``total_count``.
 
@@ -176,17 +178,25 @@ class PolarClient:
         while meters are created: the listing is deduplicated by id and, when the count does
         not add up, read again. With ``convert``, each meter is returned as
         ``convert(item)``, called in the thread that read its page while others are on
-        their way (its exceptions are raised here).
+        their way (its exceptions are raised here). ``on_page(pages read, pages)`` is called
+        as each page arrives, from the thread that read it.
         """
         seen: dict[str, Any] = {}
         total = 0
+        read = [0]
+        counting = threading.Lock()
 
         def page_of(number: int) -> list[tuple[str, Any]]:
             page = first if number == 1 else self.list_page(number, query=query)
+            if on_page:
+                with counting:
+                    read[0] += 1
+                    on_page(read[0], len(numbers))
             return [(i["id"], convert(i) if convert else i) for i in page["items"]]
 
         for _ in range(attempts):
             seen = {}
+            read[0] = 0
             first = self.list_page(1, query=query)
             total = first["pagination"]["total_count"]
             numbers = range(1, first["pagination"]["max_page"] + 1)

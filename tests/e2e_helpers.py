@@ -120,3 +120,19 @@ def copy_examples(dest: Path) -> Path:
     shutil.copytree(EXAMPLES, target)
     shutil.copytree(EXAMPLES.parent / "events", dest / "events")
     return target
+
+
+def read_terminal(leader: int) -> str:
+    """Everything a child wrote to the pseudo-terminal whose leader side is ``leader``, until
+    it closed its side (then ``leader`` is closed too)."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return b"".join(chunks).decode()

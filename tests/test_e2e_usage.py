@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.model import TAG_KEY
-from tests.e2e_helpers import Api, cli, copy_examples
+from tests.e2e_helpers import Api, cli, copy_examples, read_terminal
 
 WEEK = ("--start", "2026-10-01", "--end", "2026-10-07")
 DAILY_INPUT = [2650, 2550, 3900, 5250, 2800, 4050, 1900]  # examples/events/llm.jsonl
@@ -242,18 +242,9 @@ def on_terminal(api: Api, *args: str, no_color: bool) -> str:
     proc = subprocess.Popen([sys.executable, "-m", "reconciler", *args], stdout=follower,
                             stderr=subprocess.PIPE, env=env)
     os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
+    screen = read_terminal(leader)
     assert proc.wait(timeout=60) == 0
-    return b"".join(chunks).decode()
+    return screen
 
 
 def test_a_terminal_gets_the_chart_in_colour_unless_no_color(api: Api) -> None:

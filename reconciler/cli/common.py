@@ -19,6 +19,7 @@ from reconciler.gcpause import gc_paused
 from reconciler.model import RemoteMeter, remote_from_api
 from reconciler.plan import Plan
 from reconciler.planner import annotate_locks, lock_candidates, make_plan
+from reconciler.progress import Progress
 from reconciler.servers import Target, resolve_target
 
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
@@ -81,8 +82,9 @@ def _readable(parsed: list[RemoteMeter | ValueError]) -> list[RemoteMeter]:
 
 
 def read_remote(target: Target) -> list[RemoteMeter]:
-    with target.client() as client:  # each page parsed while the next ones are on their way
-        remote = _readable(client.list_meters(convert=_parsed))
+    # each page parsed while the next ones are on their way; a counter on a terminal
+    with target.client() as client, Progress("Reading Polar's meters", "pages") as progress:
+        remote = _readable(client.list_meters(convert=_parsed, on_page=progress))
     expected = target.expected_organization_id
     others = sorted({str(m.raw.get("organization_id")) for m in remote} - {expected or ""})
     if expected and others:
@@ -129,8 +131,16 @@ def read_locks(target: Target, plan: Plan) -> None:
     candidates = lock_candidates(plan)
     if not candidates:
         return
-    with target.client() as client, ThreadPoolExecutor(client.parallelism) as pool:
-        annotate_locks(plan, dict(zip(candidates, pool.map(client.meter_has_events, candidates))))
+    label = "Asking Polar which changed meters have processed events"
+    with target.client() as client, Progress(label, "meters") as progress:
+
+        def locked(meter_id: str) -> bool | None:
+            answer = client.meter_has_events(meter_id)
+            progress.step(len(candidates))
+            return answer
+
+        with ThreadPoolExecutor(client.parallelism) as pool:
+            annotate_locks(plan, dict(zip(candidates, pool.map(locked, candidates))))
 
 
 def plan_from_context(
