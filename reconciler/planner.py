@@ -19,17 +19,34 @@ from reconciler.errors import UserError
 from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter
 from reconciler.plan import Action, ActionKind, Fingerprint, Plan, RemoteRef, Request
 
+#: Problems (or meters in a list) shown at the most in one error; the rest are counted.
+MOST_SHOWN = 20
+
 
 class PlanError(UserError):
-    """The configuration and Polar's meters cannot be matched unambiguously."""
+    """The configuration and Polar's meters cannot be matched unambiguously.
+
+    One problem is one line; several are a line each under a heading, the first
+    :data:`MOST_SHOWN` of them (a wrong directory can make thousands, one line of them all
+    would be unreadable).
+    """
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__(
-            f"cannot plan: {problems[0]}"
-            if len(problems) == 1
-            else f"cannot plan, {len(problems)} problems: " + "; ".join(problems)
-        )
+        if len(problems) == 1:
+            super().__init__(f"cannot plan: {problems[0]}")
+            return
+        lines = [f"cannot plan, {len(problems)} problems:"]
+        lines += [f"  - {problem}" for problem in problems[:MOST_SHOWN]]
+        if len(problems) > MOST_SHOWN:
+            lines.append(f"  - and {len(problems) - MOST_SHOWN} more")
+        super().__init__("\n".join(lines))
+
+
+def _listed(names: list[str]) -> str:
+    """``a, b, c``, or the first :data:`MOST_SHOWN` and how many more."""
+    shown = ", ".join(names[:MOST_SHOWN])
+    return shown + (f" and {len(names) - MOST_SHOWN} more" if len(names) > MOST_SHOWN else "")
 
 
 def _where(meter: DesiredMeter) -> str:
@@ -171,7 +188,7 @@ def prune_action(meter: RemoteMeter) -> Action:
 
 def _guard_prune(desired: list[DesiredMeter], pruned: list[Action], max_archive: int) -> None:
     """Refuse the classic disaster: a wrong directory or an empty file looks like 'delete all'."""
-    listed = ", ".join(f"{a.key} ({a.meter_id})" for a in pruned)
+    listed = _listed([f"{a.key} ({a.meter_id})" for a in pruned])
     if not desired and pruned:
         raise PlanError(
             [

@@ -256,3 +256,23 @@ def test_locks_turn_filter_changes_into_problems_and_unknowns_into_caveats() -> 
     assert a2.caveat and not a2.problem
     assert a3.problem is None and a3.caveat is None
     assert p.problems == [a1]
+
+
+def test_many_problems_are_a_line_each_the_first_twenty_shown() -> None:
+    ghosts = [desired(f"k{i}", pin=str(uuid.uuid4())) for i in range(25)]
+    with pytest.raises(PlanError) as err:
+        plan(ghosts, [])
+    lines = str(err.value).splitlines()
+    assert lines[0] == "cannot plan, 25 problems:"
+    assert len(lines) == 22 and lines[-1] == "  - and 5 more"
+    assert all(line.startswith("  - key 'k") and "not a meter" in line for line in lines[1:21])
+    assert len(err.value.problems) == 25  # all of them, for callers
+
+
+def test_the_prune_guard_lists_twenty_meters_at_the_most() -> None:
+    many = [remote(f"k{i}", name=f"M{i}") for i in range(30)]
+    with pytest.raises(PlanError) as err:
+        plan([desired("api-calls")], many, prune=True)
+    message = str(err.value)
+    assert "would archive 30 meters" in message and "k19 (" in message
+    assert "k20 (" not in message and "and 10 more" in message and "\n" not in message
