@@ -35,11 +35,14 @@ class Progress:
     Calls may come from several threads (pages are read concurrently).
     """
 
-    def __init__(self, label: str, unit: str, stream: IO[str] | None = None) -> None:
+    def __init__(
+        self, label: str, unit: str, stream: IO[str] | None = None, quiet: bool = False
+    ) -> None:
+        """``quiet``: draw nothing (e.g. while --debug writes its own lines to stderr)."""
         self.label = label
         self.unit = unit
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = _is_terminal(self.stream)
+        self.enabled = not quiet and _is_terminal(self.stream)
         self.started = time.monotonic()
         self.drawn_at = 0.0
         self.line = ""  # the line on screen

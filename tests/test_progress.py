@@ -78,10 +78,10 @@ def env_for(emu: RunningEmulator) -> dict[str, str]:
     return env
 
 
-def plan_on_terminal(emu: RunningEmulator, config: Path) -> tuple[str, str]:
+def plan_on_terminal(emu: RunningEmulator, config: Path, *options: str) -> tuple[str, str]:
     """(what the terminal on standard error showed, standard output) of a plan."""
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "plan", str(config)],
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", *options, "plan", str(config)],
                             stdout=subprocess.PIPE, stderr=follower, env=env_for(emu))
     os.close(follower)
     screen = read_terminal(leader)
@@ -100,6 +100,14 @@ def test_plan_counts_pages_on_a_terminal_and_leaves_stdout_clean(
     assert f"\r{drawn}" in screen, screen
     assert screen.endswith("\r" + " " * len(drawn) + "\r") and "\x1b" not in screen
     assert "api-calls" in text and "250 not managed here" in text and "\r" not in text
+
+
+def test_no_counter_over_debug_lines(slow_emu: RunningEmulator, tmp_path: Path) -> None:
+    config = tmp_path / "meters.yaml"
+    config.write_text(API_CALLS_YAML)
+    screen, text = plan_on_terminal(slow_emu, config, "--debug")
+    assert screen.count("debug: GET /v1/meters/") == 3 and "Reading" not in screen, screen
+    assert "api-calls" in text
 
 
 def test_plan_piped_shows_no_counter(slow_emu: RunningEmulator, tmp_path: Path) -> None:

@@ -82,8 +82,10 @@ def _readable(parsed: list[RemoteMeter | ValueError]) -> list[RemoteMeter]:
 
 
 def read_remote(target: Target) -> list[RemoteMeter]:
-    # each page parsed while the next ones are on their way; a counter on a terminal
-    with target.client() as client, Progress("Reading Polar's meters", "pages") as progress:
+    # each page parsed while the next ones are on their way; a counter on a terminal, but
+    # not over --debug's lines
+    counter = Progress("Reading Polar's meters", "pages", quiet=target.debug is not None)
+    with target.client() as client, counter as progress:
         remote = _readable(client.list_meters(convert=_parsed, on_page=progress))
     expected = target.expected_organization_id
     others = sorted({str(m.raw.get("organization_id")) for m in remote} - {expected or ""})
@@ -132,7 +134,8 @@ def read_locks(target: Target, plan: Plan) -> None:
     if not candidates:
         return
     label = "Asking Polar which changed meters have processed events"
-    with target.client() as client, Progress(label, "meters") as progress:
+    counter = Progress(label, "meters", quiet=target.debug is not None)
+    with target.client() as client, counter as progress:
 
         def locked(meter_id: str) -> bool | None:
             answer = client.meter_has_events(meter_id)
