@@ -27,8 +27,8 @@ class PlanError(UserError):
     """The configuration and Polar's meters cannot be matched unambiguously.
 
     One problem is one line; several are a line each under a heading, the first
-    :data:`MOST_SHOWN` of them (a wrong directory can make thousands, one line of them all
-    would be unreadable).
+    :data:`MOST_SHOWN` of them (a wrong token or organization can make hundreds, one line
+    of them all would be unreadable).
     """
 
     def __init__(self, problems: list[str]) -> None:

@@ -16,17 +16,12 @@ import time
 from types import TracebackType
 from typing import IO
 
+from reconciler.render.style import is_terminal
+
 #: Seconds of work before the counter shows.
 DELAY = 0.5
 #: Seconds between two redraws at the most (the last count is always drawn).
 INTERVAL = 0.1
-
-
-def _is_terminal(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):  # a closed or odd stream
-        return False
 
 
 class Progress:
@@ -42,7 +37,7 @@ class Progress:
         self.label = label
         self.unit = unit
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = not quiet and _is_terminal(self.stream)
+        self.enabled = not quiet and is_terminal(self.stream)
         self.started = time.monotonic()
         self.drawn_at = 0.0
         self.line = ""  # the line on screen

@@ -16,16 +16,9 @@ from reconciler.cli.customermeters import customer_params, usage_options
 from reconciler.engine import INTERVALS
 from reconciler.render.chart import bucket_label, chart_rows
 from reconciler.render.numbers import number_text
-from reconciler.render.style import Styler, use_color
+from reconciler.render.style import Styler, is_terminal, use_color
 from reconciler.resolve import resolve_meter
 from reconciler.timerange import check_range, parse_moment, parse_zone
-
-
-def _is_terminal() -> bool:
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _csv(buckets: list[dict[str, object]]) -> str:
@@ -89,7 +82,7 @@ def command(
     span = f"{bucket_label(first.isoformat(), interval, zone)} → {bucket_label(last.isoformat(), interval, zone)}"
     click.echo(s(title, bold=True) + f" · {interval} · {span} · {zone_name}")
     points = [(bucket_label(b["timestamp"], interval, zone), b["quantity"]) for b in buckets]
-    draw = _is_terminal() if chart is None else chart
+    draw = is_terminal(sys.stdout) if chart is None else chart
     width = max(10, min(50, shutil.get_terminal_size().columns - 40))
     for row in chart_rows(points, draw, width, paint=lambda text: s(text, fg="cyan")):
         click.echo(row)

@@ -9,14 +9,18 @@ from typing import IO
 import click
 
 
-def use_color(stream: IO[str] | None = None) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    stream = stream or sys.stdout
+def is_terminal(stream: IO[str]) -> bool:
+    """Whether ``stream`` is a terminal (False for a closed or odd stream)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def use_color(stream: IO[str] | None = None) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    return is_terminal(stream or sys.stdout)
 
 
 class Styler:
