@@ -18,8 +18,8 @@ the common lines are read without regular expressions: a flow mapping of plain w
 apart with ``str.split`` (each piece checked as a whole word), and a `key: word` line whose
 key and word were seen before is found with ``str.partition`` and a dictionary. Anything
 these shortcuts are not sure of goes the regular way, so they change speed, not results
-(``bench/config_cpu.py``: loading 10,000 meters took 0.93 s before them, 0.53 s after,
-in the committed runs).
+(``bench/config_cpu.py``: loading 10,000 meters took 0.93 s before them, 0.45 s to 0.61 s
+after, in the committed runs).
 """
 
 from __future__ import annotations
