@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from reconciler.config.load import load_config  # noqa: E402
 from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter, remote_from_api  # noqa: E402
-from reconciler.planner import make_plan  # noqa: E402
+from reconciler.plan.planner import make_plan  # noqa: E402
 
 ORGANIZATION = "1dbfc517-0bbf-4301-9ba8-555ca42b9737"
 EVENTS = ["api_call", "llm_request", "storage_sample", "job_finished", "upload", "search"]
@@ -73,7 +73,7 @@ def _group(rng: random.Random, indent: str, depth: int) -> list[str]:
 def meter_yaml(key: str, rng: random.Random) -> list[str]:
     """One meter, as a configuration author would write it."""
     lines = [f"  {key}:", f"    name: Meter {key.replace('-', ' ')}", "    filter:"]
-    lines.append(f"      conjunction: and")
+    lines.append("      conjunction: and")
     lines.append("      clauses:")
     lines.append(f"        - {{property: name, operator: eq, value: {rng.choice(EVENTS)}}}")
     for _ in range(rng.randint(0, 2)):

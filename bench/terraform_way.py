@@ -18,9 +18,9 @@ from pathlib import Path
 
 from reconciler.cli.common import parse_remote
 from reconciler.config.load import load_config
-from reconciler.planner import make_plan
+from reconciler.plan.planner import make_plan
+from reconciler.polar.servers import resolve_target
 from reconciler.render.text import render_text
-from reconciler.servers import resolve_target
 
 
 def main() -> None:

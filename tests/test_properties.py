@@ -20,14 +20,14 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reconciler.apply import apply_plan
-from reconciler.client import PolarClient
+from reconciler.apply.applier import apply_plan
 from reconciler.config.load import load_config, load_file
 from reconciler.emulator.core import Emulator
 from reconciler.emulator.inprocess import transport
 from reconciler.model import TAG_KEY, remote_from_api
-from reconciler.plan import Plan
-from reconciler.planner import make_plan
+from reconciler.plan.planner import make_plan
+from reconciler.plan.types import Plan
+from reconciler.polar.client import PolarClient
 
 BASE = "http://polar-meters.local"
 FAST = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 100)), deadline=None,

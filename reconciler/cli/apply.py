@@ -6,8 +6,7 @@ import sys
 
 import click
 
-from reconciler import planfile
-from reconciler.apply import Outcome, apply_plan
+from reconciler.apply.applier import Outcome, apply_plan
 from reconciler.cli.common import (
     current_organization,
     paths_argument,
@@ -18,11 +17,12 @@ from reconciler.cli.common import (
     with_prune_options,
 )
 from reconciler.errors import UserError
-from reconciler.plan import Plan
+from reconciler.plan import document as planfile
+from reconciler.plan.staleness import stale_reasons
+from reconciler.plan.types import Plan
+from reconciler.polar.servers import Target
 from reconciler.render.style import Styler, use_color
 from reconciler.render.text import render_text
-from reconciler.servers import Target
-from reconciler.staleness import stale_reasons
 
 PAST = {
     "create": "created",

@@ -12,15 +12,15 @@ from typing import Any
 import click
 
 from reconciler.config.load import load_config
-from reconciler.config.report import report_diagnostics
 from reconciler.config.types import Config
 from reconciler.errors import UserError
 from reconciler.gcpause import gc_paused
 from reconciler.model import RemoteMeter, remote_from_api
-from reconciler.plan import Plan
-from reconciler.planner import annotate_locks, lock_candidates, make_plan
-from reconciler.progress import Progress
-from reconciler.servers import Target, resolve_target
+from reconciler.plan.planner import annotate_locks, lock_candidates, make_plan
+from reconciler.plan.types import Plan
+from reconciler.polar.servers import Target, resolve_target
+from reconciler.render.diagnostics import report_diagnostics
+from reconciler.render.progress import Progress
 
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 

@@ -13,9 +13,9 @@ import click
 from reconciler.cli.common import load_valid_config, target_from_context
 from reconciler.errors import PolarAPIError, UserError
 from reconciler.model import TAG_KEY
+from reconciler.polar.identity import resolve_meter
 from reconciler.render.numbers import number_text
 from reconciler.render.style import Styler, use_color
-from reconciler.resolve import resolve_meter
 
 COLUMNS = ("customer", "meter", "consumed", "credited", "balance")
 

@@ -10,7 +10,7 @@ import click
 from reconciler.cli.common import current_organization, parse_remote, target_from_context
 from reconciler.cli.plan import write_atomically
 from reconciler.errors import UserError
-from reconciler.importer import to_yaml
+from reconciler.render.meters_yaml import to_yaml
 
 PROJECT_SCHEMA = Path("schemas") / "meters.schema.json"
 

@@ -92,7 +92,15 @@ def cli(
 
 def _register() -> None:
     from reconciler.cli import (
-        apply, customermeters, emulator, importcmd, plan, quantities, schema, testcmd, validate,
+        apply,
+        customermeters,
+        emulator,
+        importcmd,
+        plan,
+        quantities,
+        schema,
+        testcmd,
+        validate,
     )
 
     for module in (validate, testcmd, schema, plan, apply, importcmd, quantities,

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import click
 
-from reconciler import planfile
 from reconciler.cli.common import paths_argument, plan_from_context, with_prune_options
 from reconciler.errors import UserError
-from reconciler.eventfile import load_events_option
-from reconciler.preview import make_preview
+from reconciler.plan import document as planfile
 from reconciler.render.markdown import render_markdown
 from reconciler.render.style import use_color
 from reconciler.render.text import render_text
+from reconciler.usage.eventfile import load_events_option
+from reconciler.usage.preview import make_preview
 
 
 def write_atomically(path: str, text: str) -> None:

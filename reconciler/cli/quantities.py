@@ -13,12 +13,12 @@ import click
 
 from reconciler.cli.common import load_valid_config, target_from_context
 from reconciler.cli.customermeters import customer_params, usage_options
-from reconciler.engine import INTERVALS
+from reconciler.polar.identity import resolve_meter
 from reconciler.render.chart import bucket_label, chart_rows
 from reconciler.render.numbers import number_text
 from reconciler.render.style import Styler, is_terminal, use_color
-from reconciler.resolve import resolve_meter
-from reconciler.timerange import check_range, parse_moment, parse_zone
+from reconciler.usage.engine import INTERVALS
+from reconciler.usage.timerange import check_range, parse_moment, parse_zone
 
 
 def _csv(buckets: list[dict[str, object]]) -> str:

@@ -8,11 +8,11 @@ import sys
 import click
 
 from reconciler.cli.common import load_valid_config, paths_argument
-from reconciler.config.report import plural
 from reconciler.errors import UserError
-from reconciler.metertest import MeterOutcome, MeterTestOutcome, run_test
+from reconciler.render.diagnostics import plural
 from reconciler.render.numbers import number_text
 from reconciler.render.style import Styler, use_color
+from reconciler.usage.metertest import MeterOutcome, MeterTestOutcome, run_test
 
 EVENT_WIDTH = 120
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from reconciler.config.load import load_config
-from reconciler.config.report import plural, report_diagnostics
+from reconciler.render.diagnostics import plural, report_diagnostics
 
 
 @click.command("validate")

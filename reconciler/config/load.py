@@ -19,8 +19,8 @@ from reconciler.config.findings import describe_path, describe_value
 from reconciler.config.metertests import MeterTest, collect_tests, unknown_keys
 from reconciler.config.schema_errors import schema_findings
 from reconciler.config.types import Config, Diagnostic, Severity
-from reconciler.config.yamlnodes import YamlDocument, load_yaml
 from reconciler.config.yamlnodes import Path as NodePath
+from reconciler.config.yamlnodes import YamlDocument, load_yaml
 from reconciler.gcpause import gc_paused
 from reconciler.model import DesiredMeter, Location, normalize_spec
 

@@ -19,8 +19,8 @@ from typing import Any
 from reconciler.config.findings import describe_path
 from reconciler.config.types import Diagnostic
 from reconciler.config.yamlnodes import YamlDocument
-from reconciler.eventfile import EventBatch, SampleEvent, inline_events, read_event_file
 from reconciler.model import Location
+from reconciler.usage.eventfile import EventBatch, SampleEvent, inline_events, read_event_file
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 
 from reconciler.emulator.customers import Customer, Customers
 from reconciler.emulator.timefmt import timestamp
-from reconciler.engine import Event, meter_matches
+from reconciler.usage.engine import Event, meter_matches
 
 
 @dataclass(frozen=True)

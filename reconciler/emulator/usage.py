@@ -1,6 +1,6 @@
 """The usage side of the emulated Polar: ingesting and listing events, a meter's
 quantities, and customer meters (consumed and credited units). Like core.py it knows
-nothing of HTTP; the numbers come from reconciler.engine, the same engine the CLI uses.
+nothing of HTTP; the numbers come from reconciler.usage.engine, the same engine the CLI uses.
 
 Polar's rules kept here (NOTES.md "Events, quantities", server/polar/event/,
 meter/service.py, customer_meter/):
@@ -43,7 +43,7 @@ from reconciler.emulator.customers import Customer
 from reconciler.emulator.events import Credit, StoredEvent
 from reconciler.emulator.fields import Invalid
 from reconciler.emulator.timefmt import timestamp
-from reconciler.engine import Event, aggregate, quantities, within_limits
+from reconciler.usage.engine import Event, aggregate, quantities, within_limits
 
 EVENTS_READ = frozenset({"events:read", "events:write"})
 EVENTS_WRITE = frozenset({"events:write"})

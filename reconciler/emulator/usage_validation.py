@@ -14,11 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from reconciler.emulator import fields as f
-from reconciler.emulator.fields import Field, Invalid, Loc
-from reconciler.emulator.fields import uuid4
+from reconciler.emulator.fields import Field, Invalid, Loc, uuid4
 from reconciler.emulator.validation import METADATA_VALUES, QueryReader, metadata_query
-from reconciler.engine.quantities import EARLIEST, INTERVALS
-from reconciler.engine.aggregation import FUNCTIONS
+from reconciler.usage.engine.aggregation import FUNCTIONS
+from reconciler.usage.engine.quantities import EARLIEST, INTERVALS
 
 EVENT_SORTINGS = ("timestamp", "-timestamp")
 EVENT_SOURCES = ("system", "user")

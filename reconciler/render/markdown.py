@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from reconciler.plan import Action, Plan
+from reconciler.plan.types import Action, Plan
 from reconciler.render.preview import preview_markdown
 from reconciler.render.text import create_lines, value_text
 

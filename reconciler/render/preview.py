@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.preview import MeterPreview, Preview, Stat
 from reconciler.render.numbers import change_text, number_text
+from reconciler.usage.preview import MeterPreview, Preview, Stat
 
 
 def _events(count: int) -> str:

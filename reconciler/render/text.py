@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.diff import ABSENT, FieldChange, format_path
-from reconciler.plan import Action, Plan
+from reconciler.plan.diff import ABSENT, FieldChange, format_path
+from reconciler.plan.types import Action, Plan
 from reconciler.render.preview import preview_lines
 from reconciler.render.style import Styler
 

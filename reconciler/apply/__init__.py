@@ -1,0 +1,1 @@
+"""Stage 5b: carrying out a plan against Polar."""

@@ -1,0 +1,395 @@
+"""Polar's meters API over httpx: list every meter, create, update, get.
+
+Every failure becomes a PolarAPIError whose message is one readable line built from Polar's
+own answer. The access token is only ever placed in the Authorization header.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from reconciler import __version__
+from reconciler.errors import PolarAPIError
+from reconciler.model import TAG_KEY
+from reconciler.polar.ratelimit import RateLimiter
+from reconciler.polar.retry import IDEMPOTENT, RetryPolicy, retryable_status
+
+API_VERSION = "2026-10"
+PAGE_LIMIT = 100
+USER_AGENT = f"polar-meters/{__version__} (+https://github.com/polar-meters; httpx)"
+
+
+class OutcomeUnknown(PolarAPIError):
+    """A write was sent but no usable answer came back: it may or may not have happened."""
+
+
+DebugLog = Callable[[str], None]
+
+
+class PolarClient:
+    """A synchronous, thread-safe client for the meter endpoints polar-meters needs.
+
+    Every request waits for the shared rate limiter, and is retried as `RetryPolicy` says.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        organization_id: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        limiter: RateLimiter | None = None,
+        policy: RetryPolicy | None = None,
+        parallelism: int = 4,
+        debug: DebugLog | None = None,
+        sleep: Callable[[float], object] | None = None,
+    ) -> None:
+        self.organization_id = organization_id
+        self.limiter = limiter or RateLimiter(None)
+        self.policy = policy or RetryPolicy.from_env()
+        self.parallelism = max(1, parallelism)
+        self._debug = debug
+        self._token = token
+        self._sleep = sleep or self.limiter.wait  # cut short by cancel()
+        self._http = httpx.Client(
+            base_url=base_url,
+            transport=transport,
+            timeout=timeout,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Polar-Version": API_VERSION,
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            limits=httpx.Limits(max_connections=self.parallelism + 2),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PolarClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def wait_before_retry(self, attempt: int) -> None:
+        self._sleep(self.policy.backoff(attempt))
+
+    def cancel(self) -> None:
+        """Ctrl-C: start no request any more (waits for a retry or a pause end at once)."""
+        self.limiter.cancel()
+
+    def _log(self, text: str) -> None:
+        if self._debug:
+            self._debug(redact(text, self._token))
+
+    def _attempt(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self.limiter.acquire()
+        started = time.monotonic()
+        request = self._http.build_request(method, path, **kwargs)
+        target = request.url.raw_path.decode("ascii", "replace")
+        try:
+            response = self._http.send(request)
+        except httpx.HTTPError as exc:
+            self._log(f"{method} {target} → {type(exc).__name__} ({_ms(started)} ms)")
+            raise
+        self._log(f"{method} {target} → {response.status_code} ({_ms(started)} ms)")
+        return response
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send with retries; return the JSON answer or raise a one-line PolarAPIError."""
+        try:
+            return self._send_with_retries(method, path, **kwargs)
+        except PolarAPIError as exc:
+            # Error messages quote the server's answer: a server that echoes the token back
+            # (in a 401's description, an error page) must not get it printed.
+            if self._token and self._token in str(exc):
+                exc.args = (redact(str(exc), self._token),)
+                exc.body = None
+            raise
+
+    def _send_with_retries(self, method: str, path: str, **kwargs: Any) -> Any:
+        for attempt in range(1, self.policy.attempts + 1):
+            last = attempt == self.policy.attempts
+            try:
+                response = self._attempt(method, path, **kwargs)
+            except httpx.HTTPError as exc:
+                why = (
+                    "Polar did not answer in time"
+                    if isinstance(exc, httpx.TimeoutException)
+                    else f"cannot reach Polar ({_one_line(exc) or type(exc).__name__})"
+                )
+                if method not in IDEMPOTENT:
+                    raise OutcomeUnknown(f"{method} {path}: {why}") from None
+                if last:
+                    raise PolarAPIError(f"{method} {path}: {why}") from None
+                self.wait_before_retry(attempt)
+                continue
+            status = response.status_code
+            if status == 429 and not last:
+                wait = self.policy.retry_after(response.headers.get("retry-after"), attempt)
+                self._log(f"rate limited: every request waits {wait:.1f} s")
+                self.limiter.pause(wait)
+                continue
+            if status >= 500 and method not in IDEMPOTENT:
+                raise OutcomeUnknown(
+                    f"{method} {path}: {describe_error(response)}", status=status
+                )
+            if retryable_status(method, status) and not last:
+                self.wait_before_retry(attempt)
+                continue
+            return _answer(method, path, response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def list_page(
+        self, page: int, limit: int = PAGE_LIMIT, query: str | None = None
+    ) -> dict[str, Any]:
+        params: list[tuple[str, str | int]] = [
+            ("page", page),
+            ("limit", limit),
+            ("sorting", "created_at"),
+        ]
+        if query:
+            params.append(("query", query))
+        if self.organization_id:
+            params.append(("organization_id", self.organization_id))
+        return _meter_page(self._request("GET", "/v1/meters/", params=params))
+
+    def list_meters(
+        self, attempts: int = 3, query: str | None = None,
+        convert: Callable[[dict[str, Any]], Any] | None = None,
+        on_page: Callable[[int, int], None] | None = None,
+    ) -> list[Any]:
+        """Every meter (archived included), each once, checked against ``total_count``.
+
+        The first page says how many pages there are; the others are read concurrently
+        (at most `parallelism` at once). Polar's sort has no tie-breaker, so pages can shift
+        while meters are created: the listing is deduplicated by id and, when the count does
+        not add up, read again. With ``convert``, each meter is returned as
+        ``convert(item)``, called in the thread that read its page while others are on
+        their way (its exceptions are raised here). ``on_page(pages read, pages)`` is called
+        as each page arrives, from the thread that read it.
+        """
+        seen: dict[str, Any] = {}
+        total = 0
+        read = [0]
+        counting = threading.Lock()
+
+        def page_of(number: int) -> list[tuple[str, Any]]:
+            page = first if number == 1 else self.list_page(number, query=query)
+            if on_page:
+                with counting:
+                    read[0] += 1
+                    on_page(read[0], len(numbers))
+            return [(i["id"], convert(i) if convert else i) for i in page["items"]]
+
+        for _ in range(attempts):
+            seen = {}
+            read[0] = 0
+            first = self.list_page(1, query=query)
+            total = first["pagination"]["total_count"]
+            numbers = range(1, first["pagination"]["max_page"] + 1)
+            with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+                try:
+                    pages = list(pool.map(page_of, numbers))
+                except KeyboardInterrupt:
+                    self.cancel()  # else leaving `with` waits for every page, retries too
+                    raise
+            for page in pages:
+                for meter_id, meter in page:
+                    seen.setdefault(meter_id, meter)
+            if len(seen) == total:
+                return list(seen.values())
+        raise PolarAPIError(
+            f"the meters changed while they were being read ({len(seen)} read, Polar counts "
+            f"{total}); run the command again"
+        )
+
+    def find_by_key(self, key: str) -> list[dict[str, Any]]:
+        """Meters carrying ownership tag `key` (Polar filters metadata server-side)."""
+        params: list[tuple[str, str | int]] = [
+            ("metadata[" + TAG_KEY + "]", key), ("limit", PAGE_LIMIT),
+        ]
+        if self.organization_id:
+            params.append(("organization_id", self.organization_id))
+        page = _meter_page(self._request("GET", "/v1/meters/", params=params))
+        return [m for m in page["items"] if (m.get("metadata") or {}).get(TAG_KEY) == key]
+
+    def meter_has_events(self, meter_id: str) -> bool | None:
+        """Whether any event matches the meter (then Polar has locked its filter and
+        aggregation); None when the token cannot read events."""
+        try:
+            data = self._request("GET", "/v1/events/", params={"meter_id": meter_id, "limit": 1})
+        except PolarAPIError as exc:
+            if exc.status in (401, 403, 404):
+                return None
+            raise
+        try:
+            return int(data["pagination"]["total_count"]) > 0
+        except (KeyError, TypeError, ValueError):
+            raise PolarAPIError("GET /v1/events/: Polar's answer is not a list of events") from None
+
+    def get_meter(self, meter_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/meters/{meter_id}")
+
+    def send(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        """Send one planned request as it is written in the plan."""
+        return self._request(method, path, json=body)
+
+    # -- usage: quantities and customer meters (read only) ----------------------------------
+
+    def meter_quantities(
+        self, meter_id: str, params: list[tuple[str, str]]
+    ) -> dict[str, Any]:
+        """GET /v1/meters/{id}/quantities (MeterQuantities: ``quantities`` buckets of
+        ``timestamp``/``quantity``, and ``total``); ``params`` as Polar names them."""
+        path = f"/v1/meters/{meter_id}/quantities"
+        data = self._request("GET", path, params=params)
+        buckets = data.get("quantities") if isinstance(data, dict) else None
+        if not (
+            isinstance(buckets, list)
+            and isinstance(data.get("total"), int | float)
+            and all(
+                isinstance(b, dict) and isinstance(b.get("timestamp"), str)
+                and isinstance(b.get("quantity"), int | float) for b in buckets
+            )
+        ):
+            raise PolarAPIError(f"GET {path}: Polar's answer is not a meter's quantities")
+        return data
+
+    def list_customer_meters(self, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Every customer meter (GET /v1/customer-meters/) matching ``params`` (``meter_id``,
+        ``customer_id``, ``external_customer_id``), all pages, each once."""
+        seen: dict[str, dict[str, Any]] = {}
+        base = [*params, ("limit", str(PAGE_LIMIT)), ("sorting", "created_at")]
+        if self.organization_id:
+            base.append(("organization_id", self.organization_id))
+        page = 1
+        while True:
+            data = self._request("GET", "/v1/customer-meters/", params=[*base, ("page", str(page))])
+            try:
+                items, max_page = data["items"], int(data["pagination"]["max_page"])
+                for item in items:
+                    seen.setdefault(str(item["id"]), item)
+            except (KeyError, TypeError, ValueError):
+                raise PolarAPIError(
+                    "GET /v1/customer-meters/: Polar's answer is not a list of customer meters"
+                ) from None
+            if page >= max_page:
+                return list(seen.values())
+            page += 1
+
+
+def _ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def redact(text: str, token: str) -> str:
+    """Never let the token through, whatever the text."""
+    return text.replace(token, "[REDACTED]") if token else text
+
+
+def _answer(method: str, path: str, response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        raise PolarAPIError(
+            f"{method} {path}: {describe_error(response)}",
+            status=response.status_code,
+            body=_json_or_none(response),
+        )
+    try:
+        return response.json()
+    except ValueError:
+        # A write that succeeded but whose answer cannot be read: its outcome is as unknown
+        # as if the answer had been lost (the caller looks before sending it again).
+        error = PolarAPIError if method in IDEMPOTENT else OutcomeUnknown
+        raise error(
+            f"{method} {path}: Polar answered {response.status_code} with a body that is not JSON",
+            status=response.status_code,
+        ) from None
+
+
+def _meter_page(data: Any) -> dict[str, Any]:
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("items"), list)
+        and isinstance(data.get("pagination"), dict)
+        and isinstance(data["pagination"].get("total_count"), int)
+        and isinstance(data["pagination"].get("max_page"), int)
+        # every page but the last holds a meter: more pages than meters is not an answer to
+        # read page by page (a billion of them would never end)
+        and 0 <= data["pagination"]["max_page"] <= max(1, data["pagination"]["total_count"])
+        and all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in data["items"])
+    ):
+        raise PolarAPIError("GET /v1/meters/: Polar's answer is not a list of meters")
+    return data
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+def _format_loc(loc: Any) -> str:
+    if not isinstance(loc, list):
+        return ""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts)
+
+
+def describe_error(response: httpx.Response) -> str:
+    """One line from Polar's error answer, whatever its shape."""
+    status = response.status_code
+    body = _json_or_none(response)
+    if status == 422 and isinstance(body, dict) and isinstance(body.get("detail"), list):
+        items = []
+        for item in body["detail"]:
+            if isinstance(item, dict):
+                where = _format_loc(item.get("loc"))
+                msg = _one_line(item.get("msg", ""))
+                items.append(f"{where}: {msg}" if where else msg)
+        return "Polar rejected the request (422): " + "; ".join(items)
+    if status == 401:
+        detail = ""
+        if isinstance(body, dict):
+            detail = body.get("error_description") or body.get("detail") or body.get("error") or ""
+        return (
+            f"Polar refused the access token (401{': ' + _one_line(detail) if detail else ''}); "
+            "check POLAR_ACCESS_TOKEN and --server"
+        )
+    if status == 403:
+        detail = body.get("error_description", "") if isinstance(body, dict) else ""
+        return (
+            f"the access token lacks a scope (403: {_one_line(detail)}); "
+            "polar-meters needs meters:read and, to apply, meters:write"
+        )
+    if status == 404:
+        if isinstance(body, dict) and body.get("error") == "ResourceNotFound":
+            return "not found (404): no such meter in this organization"
+        return "not found (404): is --server a Polar API?"
+    if status == 429:
+        after = response.headers.get("retry-after", "?")
+        return f"rate limited by Polar (429), retry after {after}s"
+    if isinstance(body, dict):
+        said = body.get("detail") or body.get("error")
+        if isinstance(said, str):
+            return f"Polar answered {status}: {_one_line(said)}"
+    reason = response.reason_phrase or ""
+    return f"Polar answered {status} {reason}".rstrip()
+

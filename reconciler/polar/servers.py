@@ -1,0 +1,122 @@
+"""Where polar-meters talks to: production, sandbox, the in-process emulator, or a URL.
+
+Resolving a target also settles which organization is meant and how it is sent: personal
+tokens name it in every request, organization tokens already carry it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from reconciler.errors import UserError
+from reconciler.polar.client import DebugLog, PolarClient
+from reconciler.polar.ratelimit import RateLimiter
+
+SERVERS = {
+    "production": "https://api.polar.sh",
+    "sandbox": "https://sandbox-api.polar.sh",
+}
+#: Polar's request limits per minute and token; other servers are not paced by default.
+RATE_LIMITS = {"production": 500, "sandbox": 100}
+DEFAULT_PARALLELISM = 4
+LOCAL_STATE = Path(".polar-meters") / "local.json"
+LOCAL_BASE_URL = "http://polar-meters.local"
+
+
+@dataclass
+class Target:
+    """A resolved server: what to call it in output, and how to reach it."""
+
+    name: str  # production | sandbox | local | the URL
+    base_url: str
+    token: str
+    organization_id: str | None  # sent with requests (personal tokens only)
+    expected_organization_id: str | None  # checked against what Polar answers
+    transport: httpx.BaseTransport | None = None
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(None))
+    parallelism: int = DEFAULT_PARALLELISM
+    debug: DebugLog | None = None
+
+    def client(self) -> PolarClient:
+        """A client sharing this run's rate limiter: a 429 slows every request down."""
+        return PolarClient(
+            self.base_url,
+            self.token,
+            organization_id=self.organization_id,
+            transport=self.transport,
+            limiter=self.limiter,
+            parallelism=self.parallelism,
+            debug=self.debug,
+        )
+
+    def tune(
+        self, rate_limit: int | None, parallelism: int | None, debug: DebugLog | None
+    ) -> Target:
+        per_minute = rate_limit if rate_limit is not None else RATE_LIMITS.get(self.name)
+        self.limiter = RateLimiter(per_minute or None)
+        self.parallelism = parallelism or DEFAULT_PARALLELISM
+        self.debug = debug
+        return self
+
+
+def _local_target(config_org: str | None) -> Target:
+    from reconciler.emulator.core import Emulator
+    from reconciler.emulator.inprocess import transport
+
+    LOCAL_STATE.parent.mkdir(parents=True, exist_ok=True)
+    emulator = Emulator(organization_id=config_org, state_path=LOCAL_STATE)
+    return Target(
+        name="local",
+        base_url=LOCAL_BASE_URL,
+        token=emulator.token,
+        organization_id=None,
+        expected_organization_id=emulator.organization_id,
+        transport=transport(emulator),
+    )
+
+
+def resolve_target(
+    server: str | None,
+    token: str | None,
+    organization_id: str | None,
+    config_organization_id: str | None = None,
+) -> Target:
+    """Turn the --server/--token/--organization-id options into a Target, or explain why not."""
+    server = (server or "production").strip()
+    if organization_id and config_organization_id and organization_id != config_organization_id:
+        raise UserError(
+            f"--organization-id {organization_id} differs from the configuration's "
+            f"organization_id {config_organization_id}: which one is meant?"
+        )
+    if server == "local":
+        return _local_target(organization_id or config_organization_id)
+    if server in SERVERS:
+        base_url = SERVERS[server]
+    elif server.startswith(("http://", "https://")):
+        base_url = server.rstrip("/")
+    else:
+        raise UserError(
+            f"unknown server {server!r}: use production, sandbox, local or an http(s):// URL"
+        )
+    if not token:
+        raise UserError(
+            "no access token: set POLAR_ACCESS_TOKEN (or pass --token), "
+            "or try everything offline with --server local"
+        )
+    if token.startswith("polar_oat_"):
+        if organization_id:
+            raise UserError(
+                "--organization-id (POLAR_ORGANIZATION_ID) is for personal tokens: an "
+                "organization token (polar_oat_…) already names its organization"
+            )
+        return Target(server, base_url, token, None, config_organization_id)
+    org = organization_id or config_organization_id
+    if token.startswith("polar_pat_") and not org:
+        raise UserError(
+            "a personal token (polar_pat_…) needs an organization: pass --organization-id, set "
+            "POLAR_ORGANIZATION_ID, or put organization_id in the configuration"
+        )
+    return Target(server, base_url, token, org, org)

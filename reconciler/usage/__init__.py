@@ -1,0 +1,1 @@
+"""Offline evaluation: the matching/aggregation engine, events files, meter tests, previews."""

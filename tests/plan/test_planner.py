@@ -1,0 +1,225 @@
+"""Planning is pure: desired + remote in, Plan out. These tests build both sides by hand."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from reconciler.model import TAG_KEY
+from reconciler.plan.planner import PlanError
+from tests.support.builders import ORG, desired, plan, remote
+
+
+def test_create_sends_tag_and_only_set_fields() -> None:
+    p = plan([desired("api-calls")], [])
+    (a,) = p.actions
+    assert a.kind == "create"
+    assert a.request.method == "POST" and a.request.path == "/v1/meters/"
+    assert a.request.body["metadata"] == {"team": "ai", TAG_KEY: "api-calls"}
+    assert "custom_label" not in a.request.body and "organization_id" not in a.request.body
+
+
+def test_personal_token_sends_organization_id() -> None:
+    p = plan([desired("api-calls")], [], send_organization_id=True)
+    assert p.actions[0].request.body["organization_id"] == ORG
+
+
+def test_tagged_and_equal_is_unchanged() -> None:
+    p = plan([desired("api-calls")], [remote("api-calls")])
+    assert not p.has_changes and p.unchanged == ["api-calls"]
+
+
+def test_normalisation_hides_representation_differences() -> None:
+    d = desired(
+        "api-calls",
+        filter={
+            "conjunction": "and",
+            "clauses": [{"property": "metadata.tier", "operator": "eq", "value": 1.0}],
+        },
+        aggregation={"func": "sum", "property": "metadata.tokens"},
+        metadata={"n": 2.0},
+    )
+    r = remote(
+        "api-calls",
+        filter={"conjunction": "and", "clauses": [{"property": "tier", "operator": "eq", "value": 1}]},
+        metadata={"n": 2},
+    )
+    assert not plan([d], [r]).has_changes
+
+
+def test_nested_change_has_exact_path_and_sends_only_filter() -> None:
+    d = desired("api-calls")
+    d.spec["filter"]["clauses"][1]["clauses"][0]["value"] = "team"
+    r = remote("api-calls")
+    (a,) = plan([d], [r]).actions
+    assert a.kind == "update"
+    assert [(c.path, c.before, c.after) for c in a.changes] == [
+        ("filter.clauses[1].clauses[0].value", "pro", "team")
+    ]
+    assert set(a.request.body) == {"filter"}
+    assert a.request.path == f"/v1/meters/{r.id}"
+
+
+def test_rename_is_update_in_place() -> None:
+    r = remote("api-calls")
+    (a,) = plan([desired("api-calls", name="API requests")], [r]).actions
+    assert a.kind == "update" and a.meter_id == r.id
+    assert a.request.body == {"name": "API requests"}
+
+
+def test_metadata_change_resends_whole_dict_with_tag() -> None:
+    r = remote("api-calls")
+    (a,) = plan([desired("api-calls", metadata={"team": "ml", "x": 1})], [r]).actions
+    assert a.request.body == {"metadata": {"team": "ml", "x": 1, TAG_KEY: "api-calls"}}
+    assert [c.path for c in a.changes] == ["metadata.team", "metadata.x"]
+
+
+def test_type_change_is_a_change() -> None:
+    d = desired("api-calls")
+    d.spec["filter"]["clauses"][1]["clauses"][1]["value"] = "3"
+    (a,) = plan([d], [remote("api-calls")]).actions
+    assert a.changes[0].before == 3 and a.changes[0].after == "3"
+
+
+def test_adopt_by_unique_name() -> None:
+    r = remote(None)
+    (a,) = plan([desired("api-calls")], [r]).actions
+    assert a.kind == "adopt" and a.meter_id == r.id
+    assert a.request.body == {"metadata": {"team": "ai", TAG_KEY: "api-calls"}}
+
+
+def test_archived_untagged_meter_is_not_adopted_by_name() -> None:
+    p = plan([desired("api-calls")], [remote(None, archived=True)])
+    assert [a.kind for a in p.actions] == ["create"]
+    assert len(p.unmanaged) == 1
+
+
+def test_two_untagged_candidates_is_an_error_listing_ids() -> None:
+    r1, r2 = remote(None), remote(None)
+    with pytest.raises(PlanError) as err:
+        plan([desired("api-calls")], [r1, r2])
+    assert r1.id in str(err.value) and r2.id in str(err.value)
+
+
+def test_two_meters_tagged_with_one_key_is_an_error() -> None:
+    r1, r2 = remote("api-calls"), remote("api-calls")
+    with pytest.raises(PlanError) as err:
+        plan([desired("api-calls")], [r1, r2])
+    assert r1.id in str(err.value) and r2.id in str(err.value)
+
+
+def test_pin_adopts_even_with_another_name() -> None:
+    r = remote(None, name="Legacy name")
+    (a,) = plan([desired("api-calls", pin=r.id)], [r, remote(None)]).actions
+    assert a.kind == "adopt" and a.meter_id == r.id
+    assert set(a.request.body) == {"name", "metadata"}
+
+
+def test_pin_to_unknown_meter_is_an_error() -> None:
+    with pytest.raises(PlanError, match="not a meter of this organization"):
+        plan([desired("api-calls", pin=str(uuid.uuid4()))], [])
+
+
+def test_pin_to_a_meter_of_another_configured_key_is_an_error() -> None:
+    r = remote("other", name="Other")
+    with pytest.raises(PlanError, match="belongs to key 'other'"):
+        plan([desired("api-calls", pin=r.id), desired("other", name="Other")], [r])
+
+
+def test_two_keys_matching_one_meter_is_an_error() -> None:
+    r = remote(None)
+    with pytest.raises(PlanError, match="both match meter"):
+        plan([desired("a"), desired("b", pin=r.id)], [r])
+
+
+def test_unmanaged_and_missing_are_counted_and_left_alone() -> None:
+    p = plan([desired("api-calls")], [remote("api-calls"), remote(None, name="Other"), remote("gone", name="Gone")])
+    assert not p.has_changes
+    assert [u.name for u in p.unmanaged] == ["Other"]
+    assert [m.key for m in p.missing] == ["gone"]
+
+
+def test_archived_tagged_meter_is_unarchived() -> None:
+    r = remote("api-calls", archived=True)
+    (a,) = plan([desired("api-calls")], [r]).actions
+    assert a.request.body == {"is_archived": False}
+
+
+def test_unit_change_to_scalar_clears_custom_fields() -> None:
+    r = remote("api-calls", unit="custom", custom_label="request", custom_multiplier=1000)
+    (a,) = plan([desired("api-calls")], [r]).actions
+    assert a.request.body == {"unit": "scalar", "custom_label": None, "custom_multiplier": None}
+
+
+def test_archived_true_archives_and_removing_it_unarchives() -> None:
+    r = remote("api-calls")
+    (a,) = plan([desired("api-calls", archived=True)], [r]).actions
+    assert a.kind == "archive" and a.request.body == {"is_archived": True}
+    (b,) = plan([desired("api-calls")], [remote("api-calls", archived=True)]).actions
+    assert b.kind == "unarchive" and b.request.body == {"is_archived": False}
+
+
+def test_missing_managed_meters_are_left_alone_without_prune() -> None:
+    gone = remote("gone", name="Gone")
+    p = plan([desired("api-calls")], [remote("api-calls"), gone])
+    assert not p.has_changes and [m.id for m in p.missing] == [gone.id]
+
+
+def test_prune_archives_managed_meters_only() -> None:
+    gone, foreign = remote("gone", name="Gone"), remote(None, name="Foreign")
+    already = remote("old", name="Old", archived=True)
+    p = plan([desired("api-calls")], [remote("api-calls"), gone, foreign, already], prune=True)
+    (a,) = p.actions
+    assert a.kind == "archive" and a.meter_id == gone.id and a.request.body == {"is_archived": True}
+    assert [u.id for u in p.unmanaged] == [foreign.id]
+
+
+def test_prune_refuses_an_empty_configuration() -> None:
+    with pytest.raises(PlanError, match="defines no meters"):
+        plan([], [remote("gone", name="Gone")], prune=True)
+
+
+def test_prune_guard_names_how_many_and_which() -> None:
+    many = [remote(f"k{i}", name=f"M{i}") for i in range(6)]
+    with pytest.raises(PlanError) as err:
+        plan([desired("api-calls")], many, prune=True)
+    assert "would archive 6 meters" in str(err.value) and "k5" in str(err.value)
+    assert plan([desired("api-calls")], many, prune=True, max_archive=6).count("archive") == 6
+
+
+def test_locks_turn_filter_changes_into_problems_and_unknowns_into_caveats() -> None:
+    from reconciler.plan.planner import annotate_locks, lock_candidates
+
+    r1, r2, r3 = remote("a"), remote("b"), remote("c")
+    d1 = desired("a", aggregation={"func": "count"})
+    d2 = desired("b", aggregation={"func": "count"})
+    d3 = desired("c", name="Renamed")
+    p = plan([d1, d2, d3], [r1, r2, r3])
+    assert sorted(lock_candidates(p)) == sorted([r1.id, r2.id])
+    annotate_locks(p, {r1.id: True, r2.id: None})
+    a1, a2, a3 = p.actions
+    assert a1.problem and "new meter under a new key" in a1.problem and a1.locked is True
+    assert a2.caveat and not a2.problem
+    assert a3.problem is None and a3.caveat is None
+    assert p.problems == [a1]
+
+
+def test_many_problems_are_a_line_each_the_first_twenty_shown() -> None:
+    ghosts = [desired(f"k{i}", pin=str(uuid.uuid4())) for i in range(25)]
+    with pytest.raises(PlanError) as err:
+        plan(ghosts, [])
+    lines = str(err.value).splitlines()
+    assert lines[0] == "cannot plan, 25 problems:"
+    assert len(lines) == 22 and lines[-1] == "  - and 5 more"
+    assert all(line.startswith("  - key 'k") and "not a meter" in line for line in lines[1:21])
+    assert len(err.value.problems) == 25  # all of them, for callers
+
+
+def test_the_prune_guard_lists_twenty_meters_at_the_most() -> None:
+    many = [remote(f"k{i}", name=f"M{i}") for i in range(30)]
+    with pytest.raises(PlanError) as err:
+        plan([desired("api-calls")], many, prune=True)
+    message = str(err.value)
+    assert "would archive 30 meters" in message and "k19 (" in message
+    assert "k20 (" not in message and "and 10 more" in message and "\n" not in message
