@@ -1,5 +1,10 @@
-"""When to retry a request, and how long to wait: exponential backoff with full jitter,
+"""When to retry a request, and how long to wait: exponential backoff with equal jitter,
 honouring Polar's `retry-after`.
+
+Equal jitter (a random wait between half and all of base·2^(n-1)), not full jitter (anywhere
+from 0): with only a few attempts, every retry must still wait long enough for a short outage
+to pass (the five waits add up to at least ~8 s), while the random half keeps this run's
+threads from retrying in step.
 
 - GET and PATCH (idempotent here: a PATCH sets fields to given values) are retried on 429,
   5xx and network errors.
@@ -30,7 +35,8 @@ class RetryPolicy:
     max_retry_after: float = 120.0
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Delay before retry number `attempt` (1-based): full jitter up to base·2^(n-1)."""
+        """Delay before retry number `attempt` (1-based): equal jitter, uniform between half
+        of base·2^(n-1) (capped) and all of it."""
         ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
         return (rng or random).uniform(ceiling / 2, ceiling)
 

@@ -6,9 +6,12 @@ import random
 
 import pytest
 
+from reconciler.apply.applier import CREATE_ATTEMPTS
 from reconciler.errors import UserError
+from reconciler.polar import retry
 from reconciler.polar.ratelimit import RateLimiter
 from reconciler.polar.retry import BACKOFF_ENV, RetryPolicy, retryable_status
+from tests.support.paths import ROOT
 
 
 class FakeClock:
@@ -74,3 +77,26 @@ def test_backoff_from_the_environment() -> None:
     for bad in ("fast", "1", "0.5:0.1", "-1:2", "nan:1", "1:2:3"):
         with pytest.raises(UserError, match=BACKOFF_ENV):
             RetryPolicy.from_env({BACKOFF_ENV: bad})
+
+
+def retries_paragraph() -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index("- **Retries.**")
+    return " ".join(text[start:text.index("- **Failures do not stop the run**", start)].split())
+
+
+def test_the_readme_describes_the_jitter_and_attempts_the_code_uses() -> None:
+    policy = RetryPolicy()
+    rng = random.Random(7)
+    for n in range(1, 6):
+        ceiling = min(policy.cap, policy.base * 2 ** (n - 1))
+        delays = [policy.backoff(n, rng) for _ in range(2000)]
+        # equal jitter: never below half the ceiling, and spread over the whole upper half
+        assert ceiling / 2 <= min(delays) < ceiling * 0.55 and ceiling * 0.95 < max(delays)
+    said = retries_paragraph()
+    assert "equal jitter" in said and "full jitter" not in said
+    assert "equal jitter" in (retry.__doc__ or "") and "full jitter up" not in (
+        RetryPolicy.backoff.__doc__ or "")
+    assert f"tried up to {policy.attempts} times" in said
+    assert f"{policy.base} s·2^(n-1), capped at {policy.cap:g} s" in said
+    assert f"sent at most {CREATE_ATTEMPTS} times in all" in said
