@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import current_organization, parse_remote, target_from_context
-from reconciler.cli.plan import write_atomically
 from reconciler.errors import UserError
+from reconciler.files import write_text
 from reconciler.render.meters_yaml import to_yaml
 
 PROJECT_SCHEMA = Path("schemas") / "meters.schema.json"
@@ -45,7 +45,7 @@ def command(
         meters = [m for m in meters if not m.archived]
     text = to_yaml(meters, schema_ref(out), current_organization(target, meters) if target.organization_id else None)
     if out:
-        write_atomically(out, text)
+        write_text(out, text, "meter file", make_parents=True)
         click.echo(f"Imported {len(meters)} meters into {out}.", err=True)
     else:
         click.echo(text, nl=False)

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 import click
 
 from reconciler.cli.common import paths_argument, plan_from_context, with_prune_options
-from reconciler.errors import UserError
+from reconciler.files import write_text
 from reconciler.plan import document as planfile
 from reconciler.render.markdown import render_markdown
 from reconciler.render.style import use_color
 from reconciler.render.text import render_text
 from reconciler.usage.eventfile import load_events_option
 from reconciler.usage.preview import make_preview
-
-
-def write_atomically(path: str, text: str) -> None:
-    target = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot write the plan file ({exc.strerror})") from None
 
 
 @click.command("plan")
@@ -80,7 +66,7 @@ def command(
     if events is not None and events_path:
         plan.preview = make_preview(plan, events, events_path)
     if out:
-        write_atomically(out, planfile.dumps(plan))
+        write_text(out, planfile.dumps(plan), "plan file")
     if fmt == "json":
         click.echo(planfile.dumps(plan), nl=False)
     elif fmt == "markdown":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -121,3 +123,22 @@ def test_prune_guards(api: Api, config: Path, tmp_path: Path) -> None:
     run = cli("apply", "--auto-approve", "--prune", "--max-archive", "6", str(config), env=api.env)
     assert run.code == 0, run.text
     assert sum(1 for m in api.meters() if m["archived_at"]) == 6
+
+
+def test_import_out_makes_missing_folders_and_plan_out_is_0644(api: Api, tmp_path: Path) -> None:
+    api.create(meter_body("Tokens in"))
+    out = tmp_path / "meters" / "imported.yaml"
+    old = os.umask(0o022)
+    try:
+        run = cli("import", "--out", str(out), env=api.env)
+        assert run.code == 0, run.text
+        assert "tokens-in:" in out.read_text()
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+        saved = tmp_path / "plan.json"
+        assert cli("plan", str(out), "--out", str(saved), env=api.env).code == 0
+        assert stat.S_IMODE(saved.stat().st_mode) == 0o644
+    finally:
+        os.umask(old)
+    (tmp_path / "blocker").write_text("")
+    run = cli("import", "--out", str(tmp_path / "blocker" / "m.yaml"), env=api.env)
+    assert run.code == 1 and "cannot write the meter file" in run.err and "Traceback" not in run.text
