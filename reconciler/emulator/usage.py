@@ -21,7 +21,6 @@ meter/service.py, customer_meter/):
 from __future__ import annotations
 
 import hashlib
-import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,36 +28,27 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from reconciler.emulator import usage_validation
-from reconciler.emulator.core import (
-    READ_SCOPES,
-    Emulator,
-    NotFound,
-    Page,
-    PolarRequestValidationError,
-    Principal,
-    RequestValidationError,
-    jsonb_text,
-)
+from reconciler.emulator.auth import READ_SCOPES, Principal
+from reconciler.emulator.core import Emulator
 from reconciler.emulator.customers import Customer
 from reconciler.emulator.events import Credit, StoredEvent
 from reconciler.emulator.fields import Invalid
+from reconciler.emulator.meters import Page, jsonb_text, page_of
+from reconciler.emulator.refusals import (
+    NotFound,
+    PolarRequestValidationError,
+    RequestValidationError,
+)
 from reconciler.emulator.timefmt import timestamp
 from reconciler.usage.engine import Event, aggregate, quantities, within_limits
 
 EVENTS_READ = frozenset({"events:read", "events:write"})
 EVENTS_WRITE = frozenset({"events:write"})
 CUSTOMER_METERS_READ = frozenset({"customer_meters:read"})
-MAX_LIMIT = 100
 SPAN_MESSAGE = (
     "The interval is too small for the given date range. "
     "Use a larger interval or reduce the date range."
 )
-
-
-def _page(items: list[dict[str, Any]], page: int, limit: int) -> Page:
-    limit = min(limit, MAX_LIMIT)
-    start = (page - 1) * limit
-    return Page(items[start : start + limit], len(items), math.ceil(len(items) / limit))
 
 
 def _metadata_matches(metadata: dict[str, Any], query: dict[str, list[str]]) -> bool:
@@ -221,7 +211,7 @@ class Usage:
             ]
             chosen.sort(key=lambda e: e.event.timestamp, reverse=sorting[0].startswith("-"))
             items = [e.to_json(self.store.customers.get(e.customer_id)) for e in chosen]
-        return _page(items, page, limit)
+        return page_of(items, page, limit)
 
     def _of_customers(
         self, events: list[StoredEvent], customer_ids: Sequence[str], external_ids: Sequence[str]
@@ -349,7 +339,7 @@ class Usage:
                 key = _CUSTOMER_METER_KEYS[criterion.removeprefix("-")]
                 chosen.sort(key=key, reverse=criterion.startswith("-"))
             items = [cm.to_json() for cm in chosen]
-        return _page(items, page, limit)
+        return page_of(items, page, limit)
 
     def get_customer_meter(
         self, customer_meter_id_: str, principal: Principal | None = None

@@ -1,0 +1,119 @@
+"""The emulator-only endpoints under /_emulator/ (token required, no version header):
+POST /_emulator/meters/{id}/lock, POST and DELETE /_emulator/meters/{id}/attach
+(`{"to": "product"|"benefit"}`: Polar then refuses to archive the meter),
+POST /_emulator/customer-meters/credit, GET and DELETE /_emulator/requests."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from reconciler.emulator import validation
+from reconciler.emulator.bodies import read_json
+from reconciler.emulator.fields import Invalid
+from reconciler.emulator.refusals import NotFound, Unauthorized
+from reconciler.emulator.usage import Usage
+from reconciler.emulator.wire import (
+    Request,
+    Response,
+    auth_error,
+    bearer,
+    json_response,
+    method_not_allowed,
+    not_found_route,
+    resource_not_found,
+)
+
+_LOCK_PATH = re.compile(r"/_emulator/meters/([^/]+)/lock")
+_ATTACH_PATH = re.compile(r"/_emulator/meters/([^/]+)/attach")
+_CREDIT_PATH = "/_emulator/customer-meters/credit"
+_REQUESTS_PATH = "/_emulator/requests"
+
+
+def answer(request: Request) -> Response:
+    emulator, method, path = request.emulator, request.method, request.path
+    try:
+        if emulator.principal(bearer(request.headers)) is None:
+            raise Unauthorized("missing_token")
+    except Unauthorized as exc:
+        return auth_error(exc)
+    if path == _REQUESTS_PATH:
+        return _requests(request)
+    try:
+        if path == _CREDIT_PATH:
+            return _credit(request)
+        if match := _ATTACH_PATH.fullmatch(path):
+            return _attach(request, match.group(1))
+        match = _LOCK_PATH.fullmatch(path)
+        if match is None:
+            return not_found_route()
+        if method != "POST":
+            return method_not_allowed("POST")
+        emulator.lock(match.group(1))
+    except NotFound:
+        return resource_not_found()
+    return Response(204, {}, b"")
+
+
+def _requests(request: Request) -> Response:
+    if request.method == "GET":
+        return json_response(200, request.emulator.requests())
+    if request.method == "DELETE":
+        request.emulator.clear_requests()
+        return Response(204, {}, b"")
+    return method_not_allowed("GET, DELETE")
+
+
+def _emulator_body(request: Request) -> dict[str, Any]:
+    """An emulator-only endpoint's JSON object body (empty when absent); ValueError else."""
+    try:
+        body = read_json(request.headers, request.body)
+    except ValueError:
+        raise ValueError("the body is not JSON") from None
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
+
+def _refusal(message: str) -> Response:
+    return json_response(422, {"error": "EmulatorRequestError", "detail": message})
+
+
+def _attach(request: Request, meter_id: str) -> Response:
+    """POST attaches the meter to a product (or benefit), DELETE detaches it; `to` comes in
+    the body or the query."""
+    if request.method not in ("POST", "DELETE"):
+        return method_not_allowed("POST, DELETE")
+    try:
+        to = _emulator_body(request).get("to", dict(request.query).get("to"))
+        attached = request.emulator.attach(meter_id, str(to), request.method == "POST")
+    except ValueError as exc:
+        return _refusal(str(exc))
+    return json_response(200, {"meter_id": meter_id, "attached": attached})
+
+
+def _credit(request: Request) -> Response:
+    """`{"meter_id", "customer_id" | "external_customer_id", "units": int, "rollover"?}`."""
+    if request.method != "POST":
+        return method_not_allowed("POST")
+    try:
+        body = _emulator_body(request)
+        units = body.get("units")
+        if not isinstance(units, int) or isinstance(units, bool):
+            raise ValueError("units must be an integer")
+        meter_id = validation.path_id(str(body.get("meter_id")))
+        customer_id = body.get("customer_id")
+        if customer_id is not None:
+            customer_id = validation.path_id(str(customer_id))
+        customer_meter = Usage(request.emulator).credit(
+            meter_id, units, customer_id=customer_id,
+            external_customer_id=body.get("external_customer_id"),
+            rollover=bool(body.get("rollover", False)),
+        )
+    except Invalid:
+        return _refusal("meter_id and customer_id must be UUID4s")
+    except ValueError as exc:
+        return _refusal(str(exc))
+    return json_response(200, customer_meter)

@@ -1,0 +1,147 @@
+"""A meter as the emulator keeps it, and how Polar's database stores and lists meters:
+JSONB metadata, ILIKE name queries, the name collation, one listing page."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from reconciler.emulator.timefmt import timestamp
+
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    total_count: int
+    max_page: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            "pagination": {"total_count": self.total_count, "max_page": self.max_page},
+        }
+
+
+def page_of(items: list[Any], page: int, limit: int) -> Page:
+    """Page `page` of `items`, `limit` capped at 100 like Polar does, silently."""
+    limit = min(limit, MAX_LIMIT)
+    start = (page - 1) * limit
+    return Page(items[start : start + limit], len(items), math.ceil(len(items) / limit))
+
+
+def copied(value: Any) -> Any:
+    """A copy of a JSON value (dicts, lists, scalars): copy.deepcopy without its memo, ~4x
+    faster, which matters when a 10,000-meter organization is listed page by page."""
+    if type(value) is dict:
+        return {key: copied(item) for key, item in value.items()}
+    if type(value) is list:
+        return [copied(item) for item in value]
+    return value
+
+
+def _jsonb_number(value: float) -> int | float:
+    """What PostgreSQL's JSONB gives back for a float: its plain decimal text, re-read."""
+    number = Decimal(repr(value))
+    return json.loads(format(abs(number) if number.is_zero() else number, "f"))
+
+
+def jsonb_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Metadata as stored in JSONB: keys by length then bytes, floats as decimal text."""
+    def stored(value: Any) -> Any:
+        return _jsonb_number(value) if isinstance(value, float) else value
+
+    keys = sorted(metadata, key=lambda key: (len(key.encode()), key.encode()))
+    return {key: stored(metadata[key]) for key in keys}
+
+
+def jsonb_text(value: Any) -> str:
+    """`user_metadata[key]->>` as text: the JSON text of a non-string."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    return json.dumps(value)
+
+
+def ilike(query: str) -> re.Pattern[str]:
+    """`name ILIKE '%query%'`: `%` and `_` are wildcards, a backslash escapes."""
+    pattern = f"%{query}%"
+    parts: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            parts.append(re.escape(pattern[index + 1]))
+            index += 2
+            continue
+        parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+        index += 1
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def name_key(name: str) -> tuple[str, str]:
+    """An approximation of a locale collation: case-insensitive, lowercase first on ties."""
+    return name.casefold(), name.swapcase()
+
+
+def _moment(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+@dataclass
+class MeterRecord:
+    id: str
+    organization_id: str
+    name: str
+    unit: str
+    custom_label: str | None
+    custom_multiplier: int | None
+    filter: dict[str, Any]
+    aggregation: dict[str, Any]
+    metadata: dict[str, Any]
+    created_at: datetime
+    modified_at: datetime | None = None
+    archived_at: datetime | None = None
+    locked: bool = field(default=False)
+    attached: set[str] = field(default_factory=set)  # "product", "benefit"
+
+    def to_json(self) -> dict[str, Any]:
+        """The Meter schema, in Polar's field order (no lock flag: Polar hides it)."""
+        return {
+            "metadata": copied(self.metadata),
+            "created_at": timestamp(self.created_at),
+            "modified_at": None if self.modified_at is None else timestamp(self.modified_at),
+            "id": self.id,
+            "name": self.name,
+            "unit": self.unit,
+            "custom_label": self.custom_label,
+            "custom_multiplier": self.custom_multiplier,
+            "filter": copied(self.filter),
+            "aggregation": copied(self.aggregation),
+            "organization_id": self.organization_id,
+            "archived_at": None if self.archived_at is None else timestamp(self.archived_at),
+        }
+
+    def to_state(self) -> dict[str, Any]:
+        return {**self.to_json(), "locked": self.locked, "attached": sorted(self.attached)}
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> MeterRecord:
+        """A meter from its state entry: the Meter schema plus `locked` and `attached`."""
+        created_at = _moment(data["created_at"])
+        assert created_at is not None
+        return cls(
+            id=data["id"], organization_id=data["organization_id"], name=data["name"],
+            unit=data["unit"], custom_label=data["custom_label"],
+            custom_multiplier=data["custom_multiplier"], filter=data["filter"],
+            aggregation=data["aggregation"], metadata=data["metadata"], created_at=created_at,
+            modified_at=_moment(data["modified_at"]), archived_at=_moment(data["archived_at"]),
+            locked=bool(data.get("locked")), attached=set(data.get("attached", ())),
+        )
