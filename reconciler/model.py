@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.rules import METADATA_PREFIX
+
 #: Metadata key under which polar-meters records which configuration key owns a meter.
 TAG_KEY = "polar_meters_key"
 
@@ -28,7 +30,6 @@ SPEC_FIELDS = (
     "archived",
 )
 
-METADATA_PREFIX = "metadata."
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class RemoteMeter:
 
 def strip_metadata_prefix(prop: str) -> str:
     """Polar strips one leading ``metadata.`` from filter and aggregation properties."""
-    return prop[len(METADATA_PREFIX):] if prop.startswith(METADATA_PREFIX) else prop
+    return prop.removeprefix(METADATA_PREFIX)
 
 
 def _normalize_scalar(value: Any) -> Any:

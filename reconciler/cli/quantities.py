@@ -17,7 +17,7 @@ from reconciler.polar.identity import resolve_meter
 from reconciler.render.chart import bucket_label, chart_rows
 from reconciler.render.numbers import number_text
 from reconciler.render.style import Styler, is_terminal, use_color
-from reconciler.usage.engine import INTERVALS
+from reconciler.rules import INTERVALS
 from reconciler.usage.timerange import check_range, parse_moment, parse_zone
 
 

@@ -10,10 +10,8 @@ from typing import Any
 
 from reconciler.config.findings import Finding, quote
 from reconciler.config.yamlnodes import Path
-from reconciler.model import METADATA_PREFIX, TAG_KEY
-
-ORDER_OPERATORS = frozenset({"gt", "gte", "lt", "lte"})
-LIKE_OPERATORS = frozenset({"like", "not_like"})
+from reconciler.model import TAG_KEY
+from reconciler.rules import INT32_MAX, INT32_MIN, LIKE_OPERATORS, METADATA_PREFIX, ORDER_OPERATORS
 
 
 def check_document(document: Any) -> Iterator[Finding]:
@@ -91,7 +89,7 @@ def _property_prefix(path: Path, holder: dict[str, Any]) -> Iterator[Finding]:
 
 def _float_message(value: float) -> str:
     text = repr(value)
-    if value.is_integer() and abs(value) < 2**31:
+    if value.is_integer() and INT32_MIN <= value <= INT32_MAX:
         return (
             f"{text} is a float: a clause value is a string, an integer or a boolean; "
             f'write {int(value)} or "{text}"'

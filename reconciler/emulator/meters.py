@@ -12,8 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from reconciler.emulator.timefmt import timestamp
+from reconciler.rules import PAGE_LIMIT_MAX
 
-MAX_LIMIT = 100
+MAX_LIMIT = PAGE_LIMIT_MAX
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ names the exact character); NUL characters in event fields are not refused.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -16,20 +15,16 @@ from zoneinfo import ZoneInfo, available_timezones
 from reconciler.emulator import fields as f
 from reconciler.emulator.fields import Field, Invalid, Loc, uuid4
 from reconciler.emulator.validation import METADATA_VALUES, QueryReader, metadata_query
-from reconciler.usage.engine.aggregation import FUNCTIONS
-from reconciler.usage.engine.quantities import EARLIEST, INTERVALS
+from reconciler.rules import AGGREGATION_FUNCTIONS as FUNCTIONS
+from reconciler.rules import EARLIEST_QUANTITIES as EARLIEST
+from reconciler.rules import EVENT_NAME_MAX, EVENT_SORTINGS, EVENT_SOURCES, INTERVALS
+from reconciler.timestamps import NO_TIMEZONE, WRONG_TYPE, TimestampError, parse_timestamp
 
-EVENT_SORTINGS = ("timestamp", "-timestamp")
-EVENT_SOURCES = ("system", "user")
 CUSTOMER_METER_SORTINGS = tuple(
     sign + name
     for name in ("created_at", "modified_at", "customer_id", "customer_name", "meter_id",
                  "meter_name", "consumed_units", "credited_units", "balance")
     for sign in ("", "-")
-)
-_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[Tt _]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
-    r"(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?)?"
 )
 
 
@@ -39,22 +34,16 @@ _DATETIME = re.compile(
 def aware_datetime(value: Any, loc: Loc, strict: bool = False) -> datetime:
     """pydantic's AwareDatetime from JSON or a query: RFC 3339 text with an offset (or a
     Unix timestamp, read as UTC)."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and not strict:
-        return datetime.fromtimestamp(value, UTC)
-    if not isinstance(value, str):
-        f.fail("datetime_type", loc, "Input should be a valid datetime", value)
-    match = _DATETIME.fullmatch(value)
     try:
-        parsed = datetime.fromisoformat(value.replace("z", "Z")) if match else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        reason = "input is too short" if len(value) < 10 else "invalid datetime format"
+        return parse_timestamp(value, epoch=not strict)
+    except TimestampError as exc:
+        if exc.kind == WRONG_TYPE:
+            f.fail("datetime_type", loc, "Input should be a valid datetime", value)
+        if exc.kind == NO_TIMEZONE:
+            f.fail("timezone_aware", loc, "Input should have timezone info", value)
+        reason = "input is too short" if len(str(value)) < 10 else "invalid datetime format"
         f.fail("datetime_from_date_parsing", loc,
                f"Input should be a valid datetime or date, {reason}", value, {"error": reason})
-    if parsed.tzinfo is None:
-        f.fail("timezone_aware", loc, "Input should have timezone info", value)
-    return parsed
 
 
 def _past(value: Any, loc: Loc, strict: bool) -> datetime:
@@ -121,7 +110,7 @@ def event_metadata(value: Any, loc: Loc, strict: bool) -> dict[str, Any]:
 
 _BASE_FIELDS = (
     Field("timestamp", _past),
-    Field("name", partial(f.string, max_length=128), required=True),
+    Field("name", partial(f.string, max_length=EVENT_NAME_MAX), required=True),
     Field("organization_id", f.nullable(uuid4)),
     Field("external_id", f.nullable(f.string)),
     Field("parent_id", f.nullable(f.string)),

@@ -14,17 +14,28 @@ from typing import Any
 
 from reconciler.emulator import fields as f
 from reconciler.emulator.fields import Detail, Field, Invalid, Loc
+from reconciler.rules import (
+    AGGREGATION_FUNCTIONS as AGGREGATIONS,
+)
+from reconciler.rules import (
+    API_VERSIONS,
+    BIGINT_MAX,
+    CLAUSE_STRING_MAX,
+    CONJUNCTIONS,
+    INT32_MAX,
+    INT32_MIN,
+    METADATA_KEY_MAX,
+    METADATA_KEY_MIN,
+    METADATA_MAX_KEYS,
+    METADATA_PREFIX,
+    METADATA_STRING_MAX,
+    METADATA_STRING_MIN,
+    NAME_MIN_LENGTH,
+    OPERATORS,
+    UNITS,
+)
+from reconciler.rules import METER_SORTINGS as SORTINGS
 
-UNITS = ("scalar", "token", "custom")
-OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "like", "not_like")
-CONJUNCTIONS = ("and", "or")
-AGGREGATIONS = ("count", "sum", "max", "min", "avg", "unique")
-PROPERTY_AGGREGATIONS = ("sum", "max", "min", "avg")
-SORTINGS = ("created_at", "-created_at", "name", "-name")
-API_VERSIONS = ("2026-04", "2026-10")
-
-INT32 = (-(2**31), 2**31 - 1)
-BIGINT_MAX = 2**63 - 1
 _NUL_MESSAGE = "Value error, This value contains invalid characters"
 # How pydantic prints the expected tags of Polar's AggregationFunction enum.
 _AGGREGATION_TAGS = ", ".join(
@@ -33,14 +44,14 @@ _AGGREGATION_TAGS = ", ".join(
 
 
 def _property(value: Any, loc: Loc, strict: bool) -> str:
-    return f.string(value, loc, strict).removeprefix("metadata.")
+    return f.string(value, loc, strict).removeprefix(METADATA_PREFIX)
 
 
 # -- filter and aggregation ------------------------------------------------------------------
 
 _CLAUSE_VALUE = (
-    ("constrained-str", partial(f.string, max_length=1000)),
-    ("constrained-int", partial(f.integer, ge=INT32[0], le=INT32[1])),
+    ("constrained-str", partial(f.string, max_length=CLAUSE_STRING_MAX)),
+    ("constrained-int", partial(f.integer, ge=INT32_MIN, le=INT32_MAX)),
     ("bool", f.boolean),
 )
 _CLAUSE_FIELDS = (
@@ -92,7 +103,7 @@ def aggregation(value: Any, loc: Loc, strict: bool = False) -> dict[str, Any]:
 # -- metadata -----------------------------------------------------------------------------------
 
 METADATA_VALUES = (
-    ("constrained-str", partial(f.string, min_length=1, max_length=500)),
+    ("constrained-str", partial(f.string, min_length=METADATA_STRING_MIN, max_length=METADATA_STRING_MAX)),
     ("int", f.integer),
     ("float", partial(f.number, finite=True)),
     ("bool", f.boolean),
@@ -103,9 +114,9 @@ def metadata(value: Any, loc: Loc, strict: bool = False) -> dict[str, Any]:
     """At most 50 keys of 1-40 characters; values a 1-500 character string, number or bool."""
     return f.dict_of(
         value, loc, strict,
-        key=partial(f.string, min_length=1, max_length=40),
+        key=partial(f.string, min_length=METADATA_KEY_MIN, max_length=METADATA_KEY_MAX),
         item=partial(f.union, members=METADATA_VALUES),
-        max_length=50,
+        max_length=METADATA_MAX_KEYS,
     )
 
 
@@ -134,7 +145,7 @@ def _no_nul(validate: f.Validator) -> f.Validator:
     return check
 
 
-_NAME = partial(f.string, min_length=3)
+_NAME = partial(f.string, min_length=NAME_MIN_LENGTH)
 _UNIT = partial(f.choice, choices=UNITS)
 _MULTIPLIER = f.nullable(partial(f.integer, gt=0, le=BIGINT_MAX))
 

@@ -9,7 +9,7 @@ no token and no header: only what the plan is about.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from reconciler.errors import UserError
 from reconciler.model import Location
 from reconciler.plan.diff import ABSENT, FieldChange
 from reconciler.plan.types import ACTION_KINDS, Action, Fingerprint, Plan, RemoteRef, Request
+from reconciler.timestamps import json_timestamp
 
 FORMAT_VERSION = "1.0"
 FORMAT_MAJOR = 1
@@ -64,7 +65,7 @@ def summary(plan: Plan) -> dict[str, int]:
 
 
 def to_document(plan: Plan, created_at: datetime | None = None) -> dict[str, Any]:
-    created = (created_at or datetime.now(timezone.utc)).isoformat().replace("+00:00", "Z")
+    created = json_timestamp(created_at or datetime.now(UTC))
     document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "polar_meters_version": __version__,

@@ -19,9 +19,10 @@ from reconciler.errors import PolarAPIError
 from reconciler.model import TAG_KEY
 from reconciler.polar.ratelimit import RateLimiter
 from reconciler.polar.retry import IDEMPOTENT, RetryPolicy, retryable_status
+from reconciler.rules import PAGE_LIMIT_MAX
 
 API_VERSION = "2026-10"
-PAGE_LIMIT = 100
+PAGE_LIMIT = PAGE_LIMIT_MAX
 USER_AGENT = f"polar-meters/{__version__} (+https://github.com/polar-meters; httpx)"
 
 

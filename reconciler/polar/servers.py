@@ -14,13 +14,13 @@ import httpx
 from reconciler.errors import UserError
 from reconciler.polar.client import DebugLog, PolarClient
 from reconciler.polar.ratelimit import RateLimiter
+from reconciler.rules import RATE_LIMITS
 
 SERVERS = {
     "production": "https://api.polar.sh",
     "sandbox": "https://sandbox-api.polar.sh",
 }
 #: Polar's request limits per minute and token; other servers are not paced by default.
-RATE_LIMITS = {"production": 500, "sandbox": 100}
 DEFAULT_PARALLELISM = 4
 LOCAL_STATE = Path(".polar-meters") / "local.json"
 LOCAL_BASE_URL = "http://polar-meters.local"

@@ -4,9 +4,10 @@ quantity. Bars only where a person reads them (a terminal); plain rows otherwise
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 from reconciler.render.numbers import number_text
+from reconciler.timestamps import TimestampError, parse_timestamp
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 FULL = "█"
@@ -26,11 +27,9 @@ def bar(value: float, most: float, width: int) -> str:
 def bucket_label(timestamp: str, interval: str, zone: tzinfo) -> str:
     """A bucket's start, in ``zone``, as precise as its interval: ``2026-10-01``."""
     try:
-        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
+        moment = parse_timestamp(timestamp, naive=zone).astimezone(zone)
+    except TimestampError:
         return timestamp
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(zone)
     return moment.strftime(LABELS.get(interval, "%Y-%m-%d %H:%M"))
 
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reconciler.errors import UserError
-from reconciler.usage.engine import MAX_SPAN_DAYS, within_limits
-
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: Polar refuses quantities that start before this.
-EARLIEST = datetime.fromisoformat("2023-01-01T00:00:00+00:00")
+from reconciler.rules import EARLIEST_QUANTITIES, MAX_SPAN_DAYS
+from reconciler.timestamps import TimestampError, parse_timestamp
+from reconciler.usage.engine import within_limits
 
 
 def parse_zone(name: str) -> tzinfo:
@@ -27,23 +24,18 @@ def parse_zone(name: str) -> tzinfo:
 def parse_moment(text: str, zone: tzinfo, option: str) -> datetime:
     """``YYYY-MM-DD`` (the start of that day in ``zone``) or an ISO 8601 timestamp (without
     an offset, in ``zone``)."""
-    given = text.strip()
     try:
-        if DATE.fullmatch(given):
-            moment = datetime.fromisoformat(given)
-        else:
-            moment = datetime.fromisoformat(given.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        return parse_timestamp(text, naive=zone)
+    except TimestampError:
         raise UserError(
             f"{option}: {text!r} is not a date (2026-10-01) or an ISO 8601 timestamp "
             "(2026-10-01T00:00:00Z)"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 def check_range(start: datetime, end: datetime, interval: str) -> None:
     """Polar's rules for a quantities request, as clear errors before any request."""
-    if start < EARLIEST:
+    if start < EARLIEST_QUANTITIES:
         raise UserError("--start: Polar keeps no usage before 2023-01-01")
     if start > end:
         raise UserError(f"--start ({start.isoformat()}) is after --end ({end.isoformat()})")

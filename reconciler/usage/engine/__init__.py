@@ -16,8 +16,6 @@ from reconciler.usage.engine.aggregation import (
 from reconciler.usage.engine.events import Event, EventError, parse_event
 from reconciler.usage.engine.matching import clause_matches, matches
 from reconciler.usage.engine.quantities import (
-    INTERVALS,
-    MAX_SPAN_DAYS,
     Bucket,
     Quantities,
     quantities,
@@ -27,7 +25,7 @@ from reconciler.usage.engine.quantities import (
 )
 
 __all__ = [
-    "INTERVALS", "MAX_SPAN_DAYS", "Bucket", "Event", "EventError", "Quantities", "aggregate",
+    "Bucket", "Event", "EventError", "Quantities", "aggregate",
     "aggregation_value", "applies", "clause_matches", "combine", "matches", "meter_matches",
     "parse_event", "quantities", "series", "truncate", "within_limits",
 ]

@@ -18,10 +18,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from reconciler.model import strip_metadata_prefix
+from reconciler.rules import AGGREGATION_FUNCTIONS
 from reconciler.usage.engine.events import Event
 from reconciler.usage.engine.matching import lookup, matches
 
-FUNCTIONS = ("count", "sum", "max", "min", "avg", "unique")
+FUNCTIONS = AGGREGATION_FUNCTIONS
 
 
 def _is_number(value: Any) -> bool:

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-#: Polar's limit on an event's name.
-NAME_MAX = 128
-SOURCES = ("system", "user")
+from reconciler.rules import EVENT_NAME_MAX, EVENT_SOURCES
+from reconciler.timestamps import TimestampError
+from reconciler.timestamps import parse_timestamp as parse_moment
 
 
 class EventError(ValueError):
@@ -30,17 +30,11 @@ class Event:
 
 
 def parse_timestamp(value: Any) -> datetime:
-    """An ISO 8601 timestamp; without an offset it is UTC (as Polar reads it)."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise EventError(f"timestamp {value!r} is not an ISO 8601 date-time") from None
-    else:
-        raise EventError("timestamp must be an ISO 8601 date-time string")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """An ISO 8601 timestamp with a timezone, as Polar's ingest requires."""
+    try:
+        return parse_moment(value)
+    except TimestampError as exc:
+        raise EventError(f"timestamp {exc}") from None
 
 
 def _check_metadata(metadata: Any, path: str = "metadata") -> dict[str, Any]:
@@ -68,10 +62,10 @@ def parse_event(data: Any, now: datetime | None = None) -> Event:
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise EventError("name is required and must be a non-empty string")
-    if len(name) > NAME_MAX:
-        raise EventError(f"name is longer than {NAME_MAX} characters")
+    if len(name) > EVENT_NAME_MAX:
+        raise EventError(f"name is longer than {EVENT_NAME_MAX} characters")
     source = data.get("source", "user")
-    if source not in SOURCES:
+    if source not in EVENT_SOURCES:
         raise EventError("source must be 'system' or 'user'")
     if "timestamp" in data and data["timestamp"] is not None:
         timestamp = parse_timestamp(data["timestamp"])

@@ -23,13 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from reconciler.rules import MAX_SPAN_DAYS
 from reconciler.usage.engine.aggregation import aggregation_value, combine
 from reconciler.usage.engine.events import Event
-
-INTERVALS = ("year", "month", "week", "day", "hour")
-MAX_SPAN_DAYS = {"hour": 7, "day": 366, "week": 7 * 53, "month": 365 * 4, "year": 365 * 10}
-#: Polar refuses a ``start_timestamp`` before this (it did not exist yet).
-EARLIEST = datetime(2023, 1, 1, tzinfo=UTC)
 
 
 def within_limits(start: datetime, end: datetime, interval: str) -> bool:
