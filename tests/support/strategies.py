@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from hypothesis import strategies as st
@@ -94,3 +95,124 @@ yaml_values = st.recursive(
     ),
     max_leaves=20,
 )
+
+
+# Configuration documents broken in random places: for comparing validators.
+
+UUID = "2f1c3a9e-8d4b-4c1e-9f7a-5b6d2e8c0a13"
+GOOD_METER = {"name": "Good", "filter": {"conjunction": "and", "clauses": []},
+              "aggregation": {"func": "count"}}
+
+#: Values next to every limit and of every kind; mutations put them anywhere.
+ODD_VALUES: list[Any] = [
+    None, True, False, 0, 1, -1, 1.0, 0.0, -1.0, 2.5,
+    2**31 - 1, 2**31, -(2**31), -(2**31) - 1, float(2**31), 1e40,
+    "", "a", "ab", "abc", "x" * 40, "x" * 41, "x" * 500, "x" * 501, "x" * 1000, "x" * 1001,
+    "scalar", "token", "custom", "Custom", "count", "sum", "unique", "median",
+    "and", "or", "xor", "eq", "not_like", "equals", "1",
+    UUID, UUID.upper(), UUID + "\n", UUID[:-1], "1dbfc517-0bbf-5301-9ba8-555ca42b9737",
+    [], {}, [1], {"a": 1}, ["a", "b"],
+    {"conjunction": "and", "clauses": []}, {"clauses": []}, {"conjunction": "or"},
+    {"property": "p", "operator": "eq", "value": 1}, {"property": "p", "operator": "eq"},
+    {"property": "", "operator": "gt", "value": "x"}, {"func": "count"},
+    {"func": "sum", "property": "tokens"}, {"func": "count", "property": "tokens"},
+]
+_SCHEMA_FIELDS = {
+    "version", "organization_id", "meters", "tests", "name", "filter", "aggregation", "unit",
+    "custom_label", "custom_multiplier", "metadata", "id", "archived", "conjunction",
+    "clauses", "property", "operator", "value", "func", "events", "expect", "total", "matched",
+}
+FIELD_NAMES = sorted(
+    {"colour", "unti", "agregation", "", "x" * 40, "x" * 41, TAG_KEY, "Upper", "a b", "x-extra"}
+    | _SCHEMA_FIELDS
+)
+METER_KEYS = ["m", "api-calls", "x" * 40, "x" * 41, "Api", "-a", "_a", "a\n", "", "a b", "0"]
+
+
+def fresh(value: Any) -> Any:
+    """A copy to mutate: strategies may hand out the same object again (st.just)."""
+    return copy.deepcopy(value)
+
+
+def odd_values() -> st.SearchStrategy[Any]:
+    """Any value YAML can give (finite numbers, string keys), many next to a limit."""
+    finite = st.floats(allow_nan=False, allow_infinity=False)
+    return st.one_of(
+        st.sampled_from(ODD_VALUES), st.integers(), finite, st.text(max_size=4), groups,
+        st.dictionaries(st.sampled_from(FIELD_NAMES), st.sampled_from(ODD_VALUES), max_size=3),
+    ).map(fresh)
+
+
+def nodes(value: Any) -> list[Any]:
+    """Every mapping and list in ``value``."""
+    found, stack = [], [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found.append(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            found.append(node)
+            stack.extend(node)
+    return found
+
+
+@st.composite
+def mutated(draw: Any, document: Any) -> Any:
+    """``document`` with a few random changes, anywhere in it."""
+    for _ in range(draw(st.integers(0, 3))):
+        node = draw(st.sampled_from(nodes(document)))
+        action = draw(st.sampled_from(["set", "delete", "add"]))
+        if isinstance(node, dict):
+            if action == "add" or not node:
+                node[draw(st.sampled_from(FIELD_NAMES))] = draw(odd_values())
+            elif action == "set":
+                node[draw(st.sampled_from(sorted(node)))] = draw(odd_values())
+            else:
+                del node[draw(st.sampled_from(sorted(node)))]
+        elif action == "add" or not node:
+            node.append(draw(odd_values()))
+        else:
+            index = draw(st.integers(0, len(node) - 1))
+            if action == "set":
+                node[index] = draw(odd_values())
+            else:
+                del node[index]
+    return document
+
+
+@st.composite
+def meter_documents(draw: Any) -> Any:
+    """A file's document: valid, or broken in a few random places."""
+    keys = draw(st.lists(st.one_of(st.sampled_from(METER_KEYS),
+                                   st.from_regex(r"[a-z0-9][a-z0-9_-]{0,8}", fullmatch=True)),
+                         min_size=0, max_size=4, unique=True))
+    document: dict[str, Any] = {"version": 1, "meters": {k: fresh(draw(meters())) for k in keys}}
+    if draw(st.booleans()):
+        document["organization_id"] = "1dbfc517-0bbf-4301-9ba8-555ca42b9737"
+    if draw(st.booleans()):  # fill a metadata up to the limit, or past it
+        first = next(iter(document["meters"].values()), None)
+        if first is not None:
+            count = draw(st.sampled_from([48, 49, 50]))
+            first["metadata"] = {f"k{i}": i for i in range(count)}
+    return draw(mutated(document))
+
+
+@st.composite
+def documents_with_tests(draw: Any) -> Any:
+    """A valid document with a `tests:` section, broken in a few random places."""
+    expectation = st.fixed_dictionaries(
+        {}, optional={"total": st.one_of(st.integers(), st.floats(allow_nan=False,
+                                                                   allow_infinity=False)),
+                      "matched": st.sampled_from([-1, 0, 1, 1.0, 2.5, True])}).filter(bool)
+    events = st.one_of(st.sampled_from(["events.jsonl", "../e.json"]),
+                       st.lists(st.just({"name": "e"}), max_size=2))
+    test = st.fixed_dictionaries({
+        "events": events,
+        "expect": st.dictionaries(st.sampled_from(["m", "api-calls"]), expectation,
+                                  min_size=1, max_size=2),
+    })
+    tests = st.dictionaries(st.sampled_from(["t", "a test", "x" * 100, "x" * 101]), test,
+                            max_size=2)
+    document = {"version": 1, "meters": {"m": fresh(GOOD_METER)}, "tests": draw(tests)}
+    return draw(mutated(document))
