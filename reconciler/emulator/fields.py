@@ -128,9 +128,7 @@ _FLOAT_TEXT = re.compile(
 
 def number(value: Any, loc: Loc, strict: bool = False, *, finite: bool = False) -> float:
     """A float. `finite` refuses inf/nan (which Polar could not store: the emulator's choice)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        result = float(value)
-    elif isinstance(value, bool) and not strict:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) or isinstance(value, bool) and not strict:
         result = float(value)
     elif isinstance(value, str) and not strict:
         text = value.strip()

@@ -133,7 +133,7 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def _no_nul(validate: f.Validator) -> f.Validator:
+def no_nul(validate: f.Validator) -> f.Validator:
     """Polar's field validator refusing NUL anywhere in a value, once the field is valid."""
 
     def check(value: Any, loc: Loc, strict: bool) -> Any:
@@ -150,24 +150,24 @@ _UNIT = partial(f.choice, choices=UNITS)
 _MULTIPLIER = f.nullable(partial(f.integer, gt=0, le=BIGINT_MAX))
 
 _CREATE_FIELDS = (
-    Field("metadata", _no_nul(metadata)),
-    Field("name", _no_nul(_NAME), required=True),
+    Field("metadata", no_nul(metadata)),
+    Field("name", no_nul(_NAME), required=True),
     Field("unit", _UNIT),
-    Field("custom_label", _no_nul(f.nullable(f.string))),
+    Field("custom_label", no_nul(f.nullable(f.string))),
     Field("custom_multiplier", _MULTIPLIER),
-    Field("filter", _no_nul(filter_), required=True),
-    Field("aggregation", _no_nul(aggregation), required=True),
+    Field("filter", no_nul(filter_), required=True),
+    Field("aggregation", no_nul(aggregation), required=True),
     Field("organization_id", f.nullable(f.uuid4)),
 )
 
 _UPDATE_FIELDS = (
-    Field("metadata", _no_nul(metadata)),
-    Field("name", _no_nul(_NAME)),  # null: refused (Polar: a 500)
+    Field("metadata", no_nul(metadata)),
+    Field("name", no_nul(_NAME)),  # null: refused (Polar: a 500)
     Field("unit", _UNIT),  # null: refused (Polar: a 500)
-    Field("custom_label", _no_nul(f.nullable(f.string))),
+    Field("custom_label", no_nul(f.nullable(f.string))),
     Field("custom_multiplier", _MULTIPLIER),
-    Field("filter", _no_nul(f.nullable(filter_))),
-    Field("aggregation", _no_nul(f.nullable(aggregation))),
+    Field("filter", no_nul(f.nullable(filter_))),
+    Field("aggregation", no_nul(f.nullable(aggregation))),
     Field("is_archived", f.nullable(f.boolean)),
 )
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.rules import EVENT_NAME_MAX, EVENT_SOURCES
+from reconciler.rules import EVENT_SOURCES
 from reconciler.timestamps import TimestampError
 from reconciler.timestamps import parse_timestamp as parse_moment
+from reconciler.usage import ingest
 
 
 class EventError(ValueError):
@@ -52,30 +53,28 @@ def _check_metadata(metadata: Any, path: str = "metadata") -> dict[str, Any]:
 
 def parse_event(data: Any, now: datetime | None = None) -> Event:
     """An :class:`Event` from Polar's ingest shape (``name``, ``timestamp``, ``customer_id``
-    or ``external_customer_id``, ``metadata``, optional ``source``)."""
+    or ``external_customer_id``, ``metadata``, optional ``source``), checked by Polar's own
+    ingest rules (reconciler/usage/ingest.py); a customer is optional offline."""
     if not isinstance(data, dict):
         raise EventError("an event must be a mapping")
     unknown = set(data) - {"name", "timestamp", "metadata", "source", "customer_id",
                            "external_customer_id", "organization_id", "external_id"}
     if unknown:
         raise EventError(f"unknown event field {sorted(unknown)[0]!r}")
-    name = data.get("name")
-    if not isinstance(name, str) or not name:
-        raise EventError("name is required and must be a non-empty string")
-    if len(name) > EVENT_NAME_MAX:
-        raise EventError(f"name is longer than {EVENT_NAME_MAX} characters")
     source = data.get("source", "user")
     if source not in EVENT_SOURCES:
         raise EventError("source must be 'system' or 'user'")
-    if "timestamp" in data and data["timestamp"] is not None:
-        timestamp = parse_timestamp(data["timestamp"])
-    else:
-        timestamp = now or datetime.now(UTC)
-    customer_id = data.get("customer_id")
-    external = data.get("external_customer_id")
-    for label, value in (("customer_id", customer_id), ("external_customer_id", external)):
-        if value is not None and not isinstance(value, str):
-            raise EventError(f"{label} must be a string")
-    metadata = _check_metadata(data.get("metadata") or {})
-    return Event(name=name, timestamp=timestamp, metadata=metadata, source=source,
-                 customer_id=customer_id, external_customer_id=external)
+    polar = {key: value for key, value in data.items() if key != "source"}
+    if polar.get("metadata") is None:
+        polar.pop("metadata", None)
+    if polar.get("timestamp") is None:
+        polar.pop("timestamp", None)
+    moment = now or datetime.now(UTC)
+    try:
+        checked = ingest.event(polar, now=moment, customer_required=False)
+    except ingest.Invalid as exc:  # Polar's 422 items: the first one, as a line
+        raise EventError(ingest.describe(exc.errors)) from None
+    return Event(name=checked["name"], timestamp=checked.get("timestamp") or moment,
+                 metadata=checked["metadata"], source=source,
+                 customer_id=checked.get("customer_id"),
+                 external_customer_id=checked.get("external_customer_id"))
