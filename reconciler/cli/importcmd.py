@@ -7,21 +7,29 @@ from pathlib import Path
 
 import click
 
+from reconciler import SCHEMA_URL
 from reconciler.cli.common import current_organization, parse_remote, target_from_context
 from reconciler.errors import UserError
 from reconciler.files import write_text
 from reconciler.render.meters_yaml import to_yaml
 
+#: Where a repository keeps the schema its meter files' modelines point at.
 PROJECT_SCHEMA = Path("schemas") / "meters.schema.json"
 
 
 def schema_ref(out: str | None) -> str:
-    """Where the modeline points: the project's schema relative to the file, else the
-    installed copy."""
-    if PROJECT_SCHEMA.is_file():
-        base = Path(out).resolve().parent if out else Path.cwd()
-        return os.path.relpath(PROJECT_SCHEMA.resolve(), base)
-    return str(Path(__file__).resolve().parent.parent / "meters.schema.json")
+    """Where the modeline of a file written to `out` (None: standard output, read as a file
+    in the current directory) points: the repository's own `schemas/meters.schema.json`,
+    relative to the file, when a directory from the file's up to the repository root (the
+    first holding `.git`) has one; else the schema's https URL of this release. Never a path
+    into the installed package: that works on one machine only."""
+    base = (Path(out).absolute().parent if out else Path.cwd().absolute())
+    for folder in (base, *base.parents):
+        if (folder / PROJECT_SCHEMA).is_file():
+            return Path(os.path.relpath(folder / PROJECT_SCHEMA, base)).as_posix()
+        if (folder / ".git").exists():
+            break
+    return SCHEMA_URL
 
 
 @click.command("import")

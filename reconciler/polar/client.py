@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from reconciler import __version__
+from reconciler import REPOSITORY, __version__
 from reconciler.errors import PolarAPIError
 from reconciler.model import TAG_KEY
 from reconciler.polar.ratelimit import RateLimiter
@@ -23,7 +23,7 @@ from reconciler.rules import PAGE_LIMIT_MAX
 
 API_VERSION = "2026-10"
 PAGE_LIMIT = PAGE_LIMIT_MAX
-USER_AGENT = f"polar-meters/{__version__} (+https://github.com/polar-meters; httpx)"
+USER_AGENT = f"polar-meters/{__version__} (+https://github.com/{REPOSITORY}; httpx)"
 
 
 class OutcomeUnknown(PolarAPIError):
