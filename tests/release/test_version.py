@@ -30,7 +30,7 @@ def test_the_version_has_one_source() -> None:
 
 def test_the_changelog_starts_with_this_release() -> None:
     text = (ROOT / "CHANGELOG.md").read_text()
-    first = re.search(r"^## \[?v?(\d+\.\d+\.\d+)", text, re.M)
+    first = re.search(r"^## \[?v?(\d+\.\d+\.\d+)", text, re.MULTILINE)
     assert first and first.group(1) == __version__, "CHANGELOG.md has no entry for this version"
 
 
