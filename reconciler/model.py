@@ -155,45 +155,90 @@ _REQUIRED = {
 _SCALARS = (str, int, float, bool)
 #: Deeper than any filter Polar would store for polar-meters (the YAML allows ~30 levels).
 _MAX_REMOTE_DEPTH = 100
+_CLAUSE_KEYS = ("property", "operator", "value")
+_GROUP_KEYS = ("conjunction", "clauses")
+
+# Reading 10,000 meters from Polar is a hot path: each answer is checked and normalised in
+# one pass, and the parts Polar already sends in canonical form (nearly all of them) are kept
+# as they are rather than copied. The normalisation is normalize_spec's, applied where needed.
 
 
-def _filter_problem(flt: Any, depth: int = 0) -> str | None:
+def _remote_clause(clause: Any) -> dict[str, Any]:
+    if not (
+        isinstance(clause, dict)
+        and isinstance(prop := clause.get("property"), str)
+        and isinstance(clause.get("operator"), str)
+        and isinstance(value := clause.get("value"), _SCALARS)
+    ):
+        raise ValueError("a filter clause is not {property, operator, value}")
+    if tuple(clause) == _CLAUSE_KEYS and type(value) is not float and not prop.startswith(
+        METADATA_PREFIX
+    ):
+        return clause
+    return {"property": strip_metadata_prefix(prop), "operator": clause["operator"],
+            "value": _normalize_scalar(value)}
+
+
+def _remote_filter(flt: Any, depth: int = 0) -> dict[str, Any]:
+    """normalize_filter of a filter from Polar, or ValueError saying what makes it unusable."""
     if depth > _MAX_REMOTE_DEPTH:
-        return f"filter nested more than {_MAX_REMOTE_DEPTH} levels deep"
-    if not isinstance(flt, dict) or not isinstance(flt.get("clauses"), list):
-        return "filter clauses are not a list"
-    for clause in flt["clauses"]:
+        raise ValueError(f"filter nested more than {_MAX_REMOTE_DEPTH} levels deep")
+    if not isinstance(flt, dict) or not isinstance(clauses := flt.get("clauses"), list):
+        raise ValueError("filter clauses are not a list")
+    copied: list[Any] | None = None  # made only once a clause had to be normalised
+    for index, clause in enumerate(clauses):
         if isinstance(clause, dict) and "clauses" in clause:
-            problem = _filter_problem(clause, depth + 1)
-            if problem:
-                return problem
-        elif not (
-            isinstance(clause, dict)
-            and isinstance(clause.get("property"), str)
-            and isinstance(clause.get("operator"), str)
-            and isinstance(clause.get("value"), _SCALARS)
-        ):
-            return "a filter clause is not {property, operator, value}"
-    return None
+            canonical = _remote_filter(clause, depth + 1)
+        else:
+            canonical = _remote_clause(clause)
+        if copied is None and canonical is not clause:
+            copied = clauses[:index]
+        if copied is not None:
+            copied.append(canonical)
+    if copied is None and tuple(flt) == _GROUP_KEYS:
+        return flt
+    return {"conjunction": flt.get("conjunction"), "clauses": clauses if copied is None else copied}
 
 
-def _remote_shape_problem(item: dict[str, Any]) -> str | None:
-    """What makes a meter from Polar unusable (so that nothing later trips over it)."""
-    problem = _filter_problem(item["filter"])
-    if problem:
-        return problem
-    agg = item["aggregation"]
-    prop = agg.get("property")
-    if not isinstance(agg.get("func"), str) or not isinstance(prop, (str, type(None))):
-        return "aggregation is not {func, property}"
-    if not all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in item["metadata"].items()):
-        return "metadata values are not strings, numbers or booleans"
+def _remote_aggregation(agg: dict[str, Any]) -> dict[str, Any]:
+    func, prop = agg.get("func"), agg.get("property")
+    if not isinstance(func, str) or not isinstance(prop, (str, type(None))):
+        raise ValueError("aggregation is not {func, property}")
+    keys = tuple(agg)
+    if func == "count":
+        return agg if keys == ("func",) else {"func": "count"}
+    if keys == ("func", "property") and prop is not None and not prop.startswith(METADATA_PREFIX):
+        return agg
+    return normalize_aggregation(agg)  # type: ignore[no-any-return]
+
+
+def _remote_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    if not all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in metadata.items()):
+        raise ValueError("metadata values are not strings, numbers or booleans")
+    return normalize_metadata(metadata)
+
+
+def _remote_spec(item: dict[str, Any]) -> dict[str, Any]:
+    """normalize_spec of a meter from Polar, checked on the way (ValueError: what is wrong)."""
+    flt = _remote_filter(item["filter"])
+    agg = _remote_aggregation(item["aggregation"])
+    metadata = _remote_metadata(item["metadata"])
     for name in ("custom_label", "modified_at", "archived_at"):
         if not isinstance(item.get(name), (str, type(None))):
-            return f"{name} is not a string"
-    if not isinstance(item.get("custom_multiplier"), (int, float, type(None))):
-        return "custom_multiplier is not a number"
-    return None
+            raise ValueError(f"{name} is not a string")
+    multiplier = item.get("custom_multiplier")
+    if not isinstance(multiplier, (int, float, type(None))):
+        raise ValueError("custom_multiplier is not a number")
+    return {
+        "name": item["name"],
+        "unit": item["unit"] or "scalar",
+        "custom_label": item.get("custom_label"),
+        "custom_multiplier": multiplier,
+        "filter": flt,
+        "aggregation": agg,
+        "metadata": metadata,
+        "archived": bool(item.get("archived")) or item.get("archived_at") is not None,
+    }
 
 
 def remote_from_api(item: dict[str, Any]) -> RemoteMeter:
@@ -206,16 +251,16 @@ def remote_from_api(item: dict[str, Any]) -> RemoteMeter:
     for name, kind in _REQUIRED.items():
         if not isinstance(item.get(name), kind):
             raise ValueError(f"meter {item.get('id', '?')} has no valid {name!r}")
-    problem = _remote_shape_problem(item)
-    if problem:
-        raise ValueError(f"meter {item['id']}: {problem}")
-    metadata = item["metadata"]
-    tag = metadata.get(TAG_KEY)
+    try:
+        spec = _remote_spec(item)
+    except ValueError as exc:
+        raise ValueError(f"meter {item['id']}: {exc}") from None
+    tag = item["metadata"].get(TAG_KEY)
     return RemoteMeter(
-        id=str(item["id"]),
-        spec=normalize_spec(item),
+        id=item["id"],
+        spec=spec,
         key=str(tag) if tag is not None else None,
-        created_at=item.get("created_at"),
+        created_at=item["created_at"],
         modified_at=item.get("modified_at"),
         raw=item,
     )
