@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo check test bench clean
 
 install: $(STAMP)
 
@@ -24,6 +24,12 @@ demo: $(STAMP)
 	$(BIN)/polar-meters --server local apply --auto-approve examples/meters/
 	$(BIN)/polar-meters --server local plan --detailed-exitcode examples/meters/
 
+# Lint and types over the package, the tests and the benchmark (config in pyproject.toml).
+check: $(STAMP)
+	$(BIN)/ruff check reconciler tests bench
+	$(BIN)/mypy
+
+# pytest exits 5 when it collected no test: that is a failure too (make fails on non-zero).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
@@ -34,4 +40,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .polar-meters .pytest_cache
+	rm -rf $(VENV) .polar-meters .pytest_cache .mypy_cache .ruff_cache

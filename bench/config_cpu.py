@@ -37,9 +37,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reconciler.config.load import load_config  # noqa: E402
-from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter, remote_from_api  # noqa: E402
-from reconciler.plan.planner import make_plan  # noqa: E402
+from reconciler.config.load import load_config
+from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter, remote_from_api
+from reconciler.plan.planner import make_plan
 
 ORGANIZATION = "1dbfc517-0bbf-4301-9ba8-555ca42b9737"
 EVENTS = ["api_call", "llm_request", "storage_sample", "job_finished", "upload", "search"]

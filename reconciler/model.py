@@ -209,7 +209,7 @@ def _remote_aggregation(agg: dict[str, Any]) -> dict[str, Any]:
         return agg if keys == ("func",) else {"func": "count"}
     if keys == ("func", "property") and prop is not None and not prop.startswith(METADATA_PREFIX):
         return agg
-    return normalize_aggregation(agg)  # type: ignore[no-any-return]
+    return normalize_aggregation(agg)
 
 
 def _remote_metadata(metadata: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from reconciler.plan.types import Plan
 from reconciler.polar.client import PolarClient
 
 BASE = "http://polar-meters.local"
-FAST = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 100)), deadline=None,
+FAST = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "100")), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # -- the loader never crashes -------------------------------------------------------------------

@@ -54,7 +54,7 @@ def validator() -> Draft7Validator:
     from jsonschema import Draft7Validator, validators
 
     ecma = validators.extend(Draft7Validator, {"pattern": _ecma_pattern})
-    return ecma(schema())  # type: ignore[no-any-return]
+    return ecma(schema())
 
 
 def _ecma_pattern(

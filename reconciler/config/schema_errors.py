@@ -103,13 +103,14 @@ def reference_findings(document: Any) -> Iterator[Finding]:
 def _translate(error: ValidationError) -> Iterator[Finding]:
     path = tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
-    instance = error.instance
+    instance: Any = error.instance  # typed "Any | Unset": always set on a reported error
     kind = error.validator
     if len(error.schema_path) >= 2 and list(error.schema_path)[-2] == "propertyNames":
         yield Finding((*path, instance), _key_message(kind, error, schema), at_key=True)
         return
     if kind == "required":
-        missing = [p for p in error.validator_value if p not in instance]
+        required: Any = error.validator_value
+        missing = [p for p in required if p not in instance]
         for name in missing:
             message = schema.get("errorMessage") or f"missing required field {name!r}"
             yield Finding(path, message, at_key=True)
@@ -140,7 +141,9 @@ _TEMPLATES = {
 
 
 def _message(kind: Any, error: ValidationError, schema: dict[str, Any]) -> str:
-    value, limit, shown = error.instance, error.validator_value, describe_value(error.instance)
+    value: Any = error.instance
+    limit: Any = error.validator_value
+    shown = describe_value(value)
     if kind == "enum":
         choices = [str(c) for c in limit]
         guess = _suggest(value, choices) if isinstance(value, str) else ""
@@ -163,7 +166,8 @@ def _message(kind: Any, error: ValidationError, schema: dict[str, Any]) -> str:
 
 def _key_message(kind: Any, error: ValidationError, schema: dict[str, Any]) -> str:
     """About a mapping key; the finding's path already ends with the key itself."""
-    key, limit = error.instance, error.validator_value
+    key: Any = error.instance
+    limit = error.validator_value
     if kind == "maxLength":
         return f"key too long: {len(key)} characters, at most {limit}"
     if kind == "minLength":

@@ -81,7 +81,7 @@ def handle(
 def _guarded(answer: Callable[[], Response]) -> Response:
     try:
         return answer()
-    except Exception:  # what Starlette's error middleware answers, rather than a dead socket
+    except Exception:  # noqa: BLE001 - what Starlette's error middleware answers, rather than a dead socket
         headers = {"content-type": "text/plain; charset=utf-8"}
         return Response(500, headers, b"Internal Server Error")
 

@@ -11,7 +11,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import unquote
 
 from reconciler.emulator.app import Response, handle, split_target
@@ -143,7 +143,7 @@ class RunningServer:
         self.server.server_close()
         self.thread.join(timeout=5)
 
-    def __enter__(self) -> RunningServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

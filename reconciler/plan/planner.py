@@ -192,15 +192,15 @@ def _guard_prune(desired: list[DesiredMeter], pruned: list[Action], max_archive:
     if not desired and pruned:
         raise PlanError(
             [
-                f"--prune with a configuration that defines no meters would archive every "
-                f"managed meter ({len(pruned)}: {listed}); refusing: check the path"
+                (f"--prune with a configuration that defines no meters would archive every "
+                f"managed meter ({len(pruned)}: {listed}); refusing: check the path")
             ]
         )
     if len(pruned) > max_archive:
         raise PlanError(
             [
-                f"--prune would archive {len(pruned)} meters, more than --max-archive "
-                f"{max_archive}: {listed}; raise --max-archive if that is really meant"
+                (f"--prune would archive {len(pruned)} meters, more than --max-archive "
+                f"{max_archive}: {listed}; raise --max-archive if that is really meant")
             ]
         )
 

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -76,7 +76,7 @@ class PolarClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> PolarClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -60,9 +60,9 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
         "",
         "| create | update | adopt | archive | unarchive | unchanged | not managed |",
         "|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {plan.count('create')} | {plan.count('update')} | {plan.count('adopt')} "
+        (f"| {plan.count('create')} | {plan.count('update')} | {plan.count('adopt')} "
         f"| {plan.count('archive')} | {plan.count('unarchive')} "
-        f"| {len(plan.unchanged)} | {len(plan.unmanaged)} |",
+        f"| {len(plan.unchanged)} | {len(plan.unmanaged)} |"),
         "",
     ]
     archived = [a for a in plan.actions if a.kind == "archive"]
@@ -70,15 +70,15 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
         names = ", ".join(f"`{a.key}`" for a in archived)
         head += [
             "> [!WARNING]",
-            f"> This plan **archives {len(archived)} meter(s)**: {names}. Archived meters stop "
-            "counting new events.",
+            (f"> This plan **archives {len(archived)} meter(s)**: {names}. Archived meters stop "
+            "counting new events."),
             "",
         ]
     if plan.problems:
         head += [
             "> [!CAUTION]",
-            f"> {len(plan.problems)} change(s) would be refused by Polar (locked meters); "
-            "apply will refuse this plan.",
+            (f"> {len(plan.problems)} change(s) would be refused by Polar (locked meters); "
+            "apply will refuse this plan."),
             "",
         ]
     if plan.preview is not None:

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import IO
+from typing import IO, Self
 
 from reconciler.render.style import is_terminal
 
@@ -66,7 +66,7 @@ class Progress:
             done = self.done
         self(done, total)
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -246,5 +246,5 @@ def test_a_plan_file_that_is_a_directory_sends_nothing(tmp_path: Path,
     (tmp_path / "plan.json").mkdir()
     lines = assert_refused_without_a_request(
         emu, run_against(emu, "apply", "--plan", str(tmp_path / "plan.json")))
-    assert lines == [f"Error: {tmp_path / 'plan.json'}: not a regular file; a plan file is what "
-                     "`plan --out` wrote"]
+    assert lines == [(f"Error: {tmp_path / 'plan.json'}: not a regular file; a plan file is what "
+                     "`plan --out` wrote")]

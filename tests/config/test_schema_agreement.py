@@ -133,7 +133,9 @@ def test_a_trailing_newline_never_passes_a_pattern() -> None:
 
 
 def test_only_the_meters_with_errors_go_to_jsonschema() -> None:
-    document = {"version": 1, "meters": {f"m{i}": copy.deepcopy(GOOD) for i in range(100)}}
+    document: dict[str, Any] = {
+        "version": 1, "meters": {f"m{i}": copy.deepcopy(GOOD) for i in range(100)}
+    }
     assert suspect_part(document) is VALID
     document["meters"]["m7"]["unit"] = "custm"
     document["meters"]["Bad"] = copy.deepcopy(GOOD)

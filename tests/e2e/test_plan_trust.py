@@ -26,7 +26,7 @@ def meters(tmp_path: Path) -> Path:  # examples/meters/ and their events, in tmp
     return copy_examples(tmp_path)
 
 
-def run(api: Api, *args: str):  # type: ignore[no-untyped-def]
+def run(api: Api, *args: str):
     return invoke(*args, env=api.env)
 
 

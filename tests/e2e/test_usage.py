@@ -16,12 +16,12 @@ WEEK = ("--start", "2026-10-01", "--end", "2026-10-07")
 DAILY_INPUT = [2650, 2550, 3900, 5250, 2800, 4050, 1900]  # examples/events/llm.jsonl
 
 
-def ingest(api: Api, events: list[dict]) -> None:  # type: ignore[type-arg]
+def ingest(api: Api, events: list[dict]) -> None:
     r = api.http.post("/v1/events/ingest", json={"events": events})
     assert r.status_code == 200, r.text
 
 
-def sample(tmp_path: Path, name: str) -> list[dict]:  # type: ignore[type-arg]
+def sample(tmp_path: Path, name: str) -> list[dict]:
     return [json.loads(line) for line in (tmp_path / "events" / name).read_text().splitlines()]
 
 
@@ -98,18 +98,18 @@ def test_quantities_sends_what_was_asked(api: Api) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (("--start", "yesterday", "--end", "2026-10-07"),
-     "Error: --start: 'yesterday' is not a date (2026-10-01) or an ISO 8601 timestamp "
-     "(2026-10-01T00:00:00Z)"),
+     ("Error: --start: 'yesterday' is not a date (2026-10-01) or an ISO 8601 timestamp "
+     "(2026-10-01T00:00:00Z)")),
     (("--start", "2026-10-08", "--end", "2026-10-07"),
      "Error: --start (2026-10-08T00:00:00+00:00) is after --end (2026-10-07T00:00:00+00:00)"),
     (("--start", "2026-10-01", "--end", "2026-10-09", "--interval", "hour"),
-     "Error: --interval hour covers at most 7 days, and --start to --end spans 8: choose a "
-     "longer interval or a shorter range"),
+     ("Error: --interval hour covers at most 7 days, and --start to --end spans 8: choose a "
+     "longer interval or a shorter range")),
     (("--start", "2022-12-31", "--end", "2023-01-02"),
      "Error: --start: Polar keeps no usage before 2023-01-01"),
     ((*WEEK, "--timezone", "Mars/Olympus"),
-     "Error: --timezone: unknown time zone 'Mars/Olympus': give an IANA name such as UTC or "
-     "Europe/Paris"),
+     ("Error: --timezone: unknown time zone 'Mars/Olympus': give an IANA name such as UTC or "
+     "Europe/Paris")),
 ])
 def test_quantities_bad_input_is_one_line_before_any_request(
     api: Api, args: tuple[str, ...], message: str
@@ -211,8 +211,8 @@ def test_customer_meters_needs_its_scope(api: Api) -> None:
     token = "polar_oat_meters_read_only_token_for_the_test"
     api.emu.core.add_token(token, ["meters:read"])
     run = cli("customer-meters", env={**api.env, "POLAR_ACCESS_TOKEN": token})
-    assert (run.code, run.err) == (1, "Error: the access token lacks the customer_meters:read "
-                                      "scope (403): customer-meters needs it\n")
+    assert (run.code, run.err) == (1, ("Error: the access token lacks the customer_meters:read "
+                                      "scope (403): customer-meters needs it\n"))
 
 
 def test_the_readme_shows_real_output(api: Api) -> None:

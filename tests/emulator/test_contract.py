@@ -83,7 +83,7 @@ def test_sdk_creates_gets_updates_and_pages(sdk: Polar, emu: Any) -> None:
         {"func": "unique", "property": "metadata.user"}, {"func": "count"},
     ]):
         created.append(sdk.meters.create(
-            name=f"Meter {i}", filter=FILTER, aggregation=aggregation,  # type: ignore[typeddict-item]
+            name=f"Meter {i}", filter=FILTER, aggregation=aggregation,  # type: ignore[arg-type]
             unit="custom", custom_label="request", custom_multiplier=1000,
             metadata={"team": "ai", "n": i, "ratio": 0.5, "on": True},
         ))

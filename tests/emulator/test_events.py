@@ -187,7 +187,8 @@ def test_quantities_across_a_time_zone_boundary(http: httpx.Client, sdk: Polar) 
     assert of_acme["total"] == 10.0
     by_metadata = quantities(http, tokens["id"], start, end, "day", **{"metadata[tokens]": "5"}).json()
     assert by_metadata["total"] == 5.0  # compared as text, as Polar does
-    parsed = sdk.meters.quantities(id=tokens["id"], start_timestamp=start, end_timestamp=end,
+    parsed = sdk.meters.quantities(id=tokens["id"],  # the SDK takes datetimes, typed str
+                                   start_timestamp=start, end_timestamp=end,  # type: ignore[arg-type]
                                    interval="day", timezone="Europe/Paris")
     assert isinstance(parsed, out.MeterQuantities) and parsed.total == 15.0
 

@@ -64,7 +64,7 @@ def test_a_share_of_requests_fail_with_proxy_and_server_errors() -> None:
 
 def test_failures_look_like_a_server_and_its_proxy() -> None:
     with faulty(fail_rate=1.0, seed=1) as (_, _core, client):
-        answers = {}
+        answers: dict[int, httpx.Response] = {}
         while len(answers) < 3:  # bounded: three statuses drawn at random, 1/3 each
             response = client.get("/v1/meters/")
             answers.setdefault(response.status_code, response)
@@ -276,7 +276,7 @@ def test_command_flags_make_a_faulty_emulator() -> None:
         shown = httpx.get(f"{url}/_emulator/faults", headers=auth).json()
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=10)
+        _out, err = process.communicate(timeout=10)
     assert set(codes[:2]) <= {500, 502, 503} and codes[2] == 429
     assert shown["policy"] == {"latency_ms": 10, "fail_rate": 1.0, "drop_rate": 0.0,
                                "rate_limit": 2, "window_seconds": 30.0, "seed": 5}

@@ -7,6 +7,7 @@ The server is tests/fake_polar.py: canned answers over a real socket.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,8 +75,8 @@ BAD_LISTS = {
         [Canned(200, {"items": []})], "GET /v1/meters/: Polar's answer is not a list of meters"),
     "meter without a name": (
         [Canned(200, page({k: v for k, v in meter_json("x").items() if k != "name"}))],
-        "Polar answered something polar-meters cannot read: meter 7a8e2f4c-1b3d-4e5f-9a6b-"
-        "0c1d2e3f4a5b has no valid 'name'"),
+        ("Polar answered something polar-meters cannot read: meter 7a8e2f4c-1b3d-4e5f-9a6b-"
+        "0c1d2e3f4a5b has no valid 'name'")),
     "meter with clauses that are not a list": (
         [Canned(200, page({**meter_json("x"), "filter": {"conjunction": "and", "clauses": 5}}))],
         "Polar answered something polar-meters cannot read"),
@@ -165,7 +166,7 @@ def found_after_lookup(seen: Seen) -> Canned:
 def test_a_create_whose_answer_is_lost_is_found_not_sent_again(
     answer: Canned, config: Path
 ) -> None:
-    routes = {LIST: found_after_lookup, CREATE: [answer]}
+    routes: dict[str, Any] = {LIST: found_after_lookup, CREATE: [answer]}
     with fake_polar(routes) as server:
         result = run(server, "apply", "--auto-approve", str(config))
     assert result.code == 0, result.text

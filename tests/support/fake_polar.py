@@ -10,7 +10,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,7 +52,7 @@ Route = Callable[[Seen], Canned]
 class FakePolar:
     """`routes` maps "METHOD /path" (no query) to answers; anything else is 404."""
 
-    def __init__(self, routes: dict[str, list[Canned] | Route]) -> None:
+    def __init__(self, routes: Mapping[str, list[Canned] | Route]) -> None:
         self.routes = routes
         self.seen: list[Seen] = []
         self._given: dict[str, int] = {}
@@ -119,7 +119,7 @@ class FakePolar:
 
 
 @contextmanager
-def fake_polar(routes: dict[str, list[Canned] | Route]) -> Iterator[FakePolar]:
+def fake_polar(routes: Mapping[str, list[Canned] | Route]) -> Iterator[FakePolar]:
     server = FakePolar(routes).start()
     try:
         yield server

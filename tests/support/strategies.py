@@ -145,7 +145,8 @@ def odd_values() -> st.SearchStrategy[Any]:
 
 def nodes(value: Any) -> list[Any]:
     """Every mapping and list in ``value``."""
-    found, stack = [], [value]
+    found: list[Any] = []
+    stack = [value]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):

@@ -53,7 +53,7 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(main_cli, list(args))
 
 
-def write(tmp_path: Path, tests: str, events: list[dict] | None = None) -> Path:  # type: ignore[type-arg]
+def write(tmp_path: Path, tests: str, events: list[dict] | None = None) -> Path:
     (tmp_path / "events").mkdir(exist_ok=True)
     (tmp_path / "events" / "sample.jsonl").write_text(
         "".join(json.dumps(e) + "\n" for e in (EVENTS if events is None else events))
@@ -193,12 +193,12 @@ def test_problems_are_located_one_line_errors(tmp_path: Path) -> None:
         f"{events}:2:1: bad event: timestamp: Input should be a valid datetime or date, input is too short",
         f"{events}:4:10: not a JSON event: Expecting value",
         f"{path}:18:7: tests.typo.expect.tokns: no meter has the key 'tokns' (did you mean 'tokens'?)",
-        f"{path}:20:13: tests.missing-file.events: ../events/nothing.jsonl: no such events file "
-        f"(relative to this file: {tmp_path}/events/nothing.jsonl)",
+        (f"{path}:20:13: tests.missing-file.events: ../events/nothing.jsonl: no such events file "
+        f"(relative to this file: {tmp_path}/events/nothing.jsonl)"),
         f"{path}:28:9: tests.bad-inline.events[1]: bad event: name: Field required",
         f"{path}:32:23: tests.unknown-field.expect.tokens.sum: unknown field 'sum'",
-        f"{path}:35:14: tests.empty.expect.tokens: an expectation is a mapping with total, "
-        "matched or both, e.g. {total: 1200, matched: 31}",
+        (f"{path}:35:14: tests.empty.expect.tokens: an expectation is a mapping with total, "
+        "matched or both, e.g. {total: 1200, matched: 31}"),
         "7 errors in 1 file.",
     ]
     assert run("test", str(path)).exit_code == 1

@@ -21,7 +21,7 @@ def api(emu) -> Api:
     return Api(emu)
 
 
-def events(tmp_path: Path, *items: dict) -> list:  # type: ignore[type-arg]
+def events(tmp_path: Path, *items: dict) -> list:
     path = tmp_path / "e.jsonl"
     path.write_text("".join(json.dumps(i) + "\n" for i in items))
     return read_event_file(path).events

@@ -60,7 +60,7 @@ def parse_event(data: Any, now: datetime | None = None) -> Event:
     unknown = set(data) - {"name", "timestamp", "metadata", "source", "customer_id",
                            "external_customer_id", "organization_id", "external_id"}
     if unknown:
-        raise EventError(f"unknown event field {sorted(unknown)[0]!r}")
+        raise EventError(f"unknown event field {min(unknown)!r}")
     source = data.get("source", "user")
     if source not in EVENT_SOURCES:
         raise EventError("source must be 'system' or 'user'")
