@@ -271,6 +271,7 @@ def pyyaml(text: str) -> object:
     return yaml.load(text, Loader=yaml.CSafeLoader)
 
 
+@pytest.mark.equivalence
 @settings(max_examples=300, deadline=None)
 @given(values, st.booleans())
 def test_when_nothing_is_refused_the_value_is_what_pyyaml_reads(value: object, flow: bool) -> None:

@@ -12,10 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.config import yamlnodes
-from reconciler.config.yamlnodes import YamlDocument, _Builder, _Loader, load_yaml
+from reconciler.config.yamlbuild import Builder
+from reconciler.config.yamlnodes import Loader, YamlDocument, load_yaml
 from reconciler.config.yamlsimple import read_simple
 from tests.support.paths import ROOT
 from tests.support.strategies import yaml_values as plain_values
+
+#: Every test here compares the fast readers with libyaml and the general builder.
+pytestmark = pytest.mark.equivalence
 
 
 def _utf8(path: Path) -> bool:
@@ -35,11 +39,11 @@ CORPUS = sorted(
 
 
 def both(text: str) -> tuple[object, object]:
-    root = yaml.compose(text, Loader=_Loader)
+    root = yaml.compose(text, Loader=Loader)
     if root is None:
         return None, None
-    fast = _Builder().build_unaliased(root)
-    slow = _Builder().build(root)
+    fast = Builder().build_unaliased(root)
+    slow = Builder().build(root)
     return fast, slow
 
 
@@ -109,7 +113,7 @@ def agrees(text: str) -> bool:
             assert lazy.position(path, prefer_key) == slow.position(path, prefer_key)
     assert lazy == slow
     assert load_yaml(data).complete() == slow
-    return read_simple(text, yamlnodes._plain_value, yamlnodes.MAX_DEPTH) is not None
+    return read_simple(text, yamlnodes.MAX_DEPTH) is not None
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(ROOT)))

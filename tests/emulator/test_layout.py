@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 
 import reconciler.emulator
+from tests.support.layout import long_functions, long_modules
 
 PACKAGE = Path(reconciler.emulator.__file__).parent
 #: Modules that hold Polar's model and rules: none of them may reach the HTTP side.
@@ -21,19 +22,11 @@ def _modules() -> list[Path]:
 
 
 def test_no_module_over_400_lines() -> None:
-    long = {p.name: n for p in _modules() if (n := len(p.read_text().splitlines())) > 400}
-    assert long == {}
+    assert long_modules(PACKAGE) == {}
 
 
 def test_no_function_over_60_lines() -> None:
-    long = []
-    for path in _modules():
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                length = (node.end_lineno or node.lineno) - node.lineno + 1
-                if length > 60:
-                    long.append(f"{path.name}:{node.name} ({length} lines)")
-    assert long == []
+    assert long_functions(PACKAGE) == []
 
 
 def _imports(path: Path) -> set[str]:
