@@ -1,85 +1,82 @@
-"""The example GitHub workflows cannot rot: each is parsed, and the polar-meters commands it
-runs are run here, with the same flags, against the emulator."""
+"""The example GitHub workflows use the action and nothing else to install polar-meters, with
+inputs the action has; plan.yml runs for every file the plan and the meter tests read. (The
+action's steps themselves run in tests/action/test_action_steps.py; actionlint and shellcheck
+check these files in tests/action/test_lint.py.)"""
 
 from __future__ import annotations
 
-import json
-import shlex
+import re
 from pathlib import Path
+from typing import Any
 
-import pytest
 import yaml
 
-from tests.support.e2e import ROOT, Api, cli, copy_examples
+from reconciler import REPOSITORY, __version__
+from reconciler.config.load import load_config
+from tests.support.paths import EXAMPLES, ROOT
 
 WORKFLOWS = ROOT / "examples" / "github-actions"
+ACTION = f"{REPOSITORY}@v{__version__}"
 
 
-def load_workflow(name: str) -> dict:
+def load_workflow(name: str) -> dict[str, Any]:
     # GitHub reads `on:` as the string "on"; PyYAML (YAML 1.1) reads it as True.
     doc = yaml.safe_load((WORKFLOWS / name).read_text())
     if True in doc:
         doc["on"] = doc.pop(True)
-    return doc
+    return dict(doc)
 
 
-def commands(workflow: dict) -> list[list[str]]:
-    """Every polar-meters command line of every `run:` step, without shell redirections."""
-    out = []
-    for job in workflow["jobs"].values():
-        for step in job["steps"]:
-            for line in step.get("run", "").splitlines():
-                line = line.split("#", 1)[0].strip()
-                if line.startswith("polar-meters "):
-                    words = shlex.split(line)
-                    if ">" in words:
-                        words = words[: words.index(">")]
-                    out.append(words[1:])
-    return out
+def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for job in workflow["jobs"].values() for s in job["steps"]]
 
 
-def run_as_workflow(words: list[str], meters: Path, api: Api, cwd: Path):
-    args = [str(meters) if w == "meters/" else w for w in words]
-    return cli(*args, env=api.env, cwd=cwd)
+def test_no_workflow_installs_polar_meters_from_a_package_index() -> None:
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        text = path.read_text()
+        assert not re.search(r"pip3? install|pipx|uv pip|setup-python", text), path.name
+        ours = [s for s in steps(load_workflow(path.name)) if "polar-meters" in str(s.get("uses"))]
+        assert ours and all(s["uses"] == ACTION for s in ours), path.name
 
 
-@pytest.fixture
-def api(emu) -> Api:
-    return Api(emu)
+def test_every_input_given_is_an_input_of_the_action() -> None:
+    inputs = set(yaml.safe_load((ROOT / "action.yml").read_text())["inputs"])
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for step in steps(load_workflow(path.name)):
+            if step.get("uses") == ACTION:
+                assert set(step.get("with") or {}) <= inputs, (path.name, step["with"])
+                assert "token" not in " ".join(step.get("with") or {}), "the token is env only"
 
 
-def test_each_workflow_is_wellformed() -> None:
-    for name in ("plan.yml", "apply.yml", "drift.yml"):
-        wf = load_workflow(name)
-        assert wf["on"] and wf["jobs"], name
-        for job in wf["jobs"].values():
-            assert job["env"]["POLAR_ACCESS_TOKEN"] == "${{ secrets.POLAR_ACCESS_TOKEN }}"
-        assert commands(wf), name
-    assert load_workflow("apply.yml")["concurrency"]["cancel-in-progress"] is False
-    assert load_workflow("plan.yml")["on"]["pull_request"]["paths"] == ["meters/**"]
+def test_plan_runs_for_the_meter_files_and_the_events_their_tests_read() -> None:
+    plan = load_workflow("plan.yml")
+    paths = plan["on"]["pull_request"]["paths"]
+    assert paths == ["meters/**", "events/**"]
+    config = load_config([str(EXAMPLES)])
+    sources = {t.source for t in config.tests if t.source != "inline"}
+    assert sources, "the examples' meter tests read events files"
+    for source in sources:  # as the examples lie: meters/ beside events/
+        name = Path(source).resolve().relative_to(EXAMPLES.parent.resolve())
+        assert re.match(r"^events/", name.as_posix()), name
+    assert plan["jobs"]["plan"]["env"]["POLAR_ACCESS_TOKEN"] == "${{ secrets.POLAR_ACCESS_TOKEN }}"
+    assert plan["permissions"]["pull-requests"] == "write"
 
 
-def test_workflow_commands_against_the_emulator(api: Api, tmp_path: Path) -> None:
-    meters = copy_examples(tmp_path)
-    plan_cmds = commands(load_workflow("plan.yml"))
-    apply_cmds = commands(load_workflow("apply.yml"))
-    drift_cmds = commands(load_workflow("drift.yml"))
+def test_apply_runs_on_the_default_branch_one_at_a_time_in_an_environment() -> None:
+    apply = load_workflow("apply.yml")
+    assert apply["on"]["push"]["branches"] == ["main"]
+    assert apply["concurrency"]["cancel-in-progress"] is False
+    job = apply["jobs"]["apply"]
+    assert job["environment"] == "production"
+    (step,) = [s for s in job["steps"] if s.get("uses") == ACTION]
+    assert step["with"]["command"] == "apply" and step["with"]["require-reviewed-plan"] == "true"
 
-    # Pull request: validate passes, plan exits 2 (changes), writes plan.json, prints markdown.
-    results = [run_as_workflow(c, meters, api, tmp_path) for c in plan_cmds]
-    assert [r.code for r in results] == [0, 2], [r.text for r in results]
-    assert results[1].out.startswith("<!-- polar-meters:plan -->")
-    saved = json.loads((tmp_path / "plan.json").read_text())
-    keys = [k for f in meters.glob("*.yaml") for k in yaml.safe_load(f.read_text())["meters"]]
-    assert saved["summary"]["create"] == len(keys) > 0
-    assert "POLAR_ACCESS_TOKEN" not in json.dumps(saved) and api.emu.token not in json.dumps(saved)
 
-    # Merge: apply succeeds; drift check then finds nothing.
-    assert [run_as_workflow(c, meters, api, tmp_path).code for c in apply_cmds] == [0, 0]
-    assert [run_as_workflow(c, meters, api, tmp_path).code for c in drift_cmds] == [0]
-
-    # Someone edits a meter in the dashboard: the drift job fails (exit 2).
-    victim = api.meters()[0]
-    api.update(victim["id"], {"name": victim["name"] + " (edited)"})
-    (drift,) = [run_as_workflow(c, meters, api, tmp_path) for c in drift_cmds]
-    assert drift.code == 2 and "(edited)" in drift.out
+def test_drift_is_scheduled_fails_on_drift_and_keeps_one_issue() -> None:
+    drift = load_workflow("drift.yml")
+    assert drift["on"]["schedule"]
+    plan, issue = steps(drift)[1:]
+    assert plan["with"]["detailed-exitcode"] == "true"
+    assert "steps.plan.outputs.exitcode == '2'" in issue["if"]
+    assert "gh issue edit" in issue["run"] and "gh issue create" in issue["run"]
+    assert drift["permissions"]["issues"] == "write"

@@ -1,0 +1,202 @@
+"""action.yml's steps, executed for real: each `run:` block by bash in a temporary git
+repository holding meter files, with the files and variables GitHub provides made here,
+against the emulator; a local server stands in for GitHub's REST API, and the test asserts
+its exact calls (the sticky comment is created once, then that same comment is edited)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.composite import ActionRun, base_env, run_action
+from tests.support.e2e import copy_examples
+from tests.support.fake_github import BOT, FakeGitHub, serving
+from tests.support.inproc import invoke
+from tests.support.paths import ROOT
+
+MARKER = "<!-- polar-meters:plan -->"
+REPO = "acme/billing"
+PR = 7
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          check=True, env={**base_env(), "GIT_AUTHOR_NAME": "t",
+                                           "GIT_AUTHOR_EMAIL": "t@example.com",
+                                           "GIT_COMMITTER_NAME": "t",
+                                           "GIT_COMMITTER_EMAIL": "t@example.com"})
+    return done.stdout.strip()
+
+
+def commit(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@dataclass
+class Runner:
+    repo: Path
+    emu_url: str
+    emu_token: str
+    github: FakeGitHub
+    tmp: Path
+
+    def run(self, command: str = "plan", event: str = "pull_request", token: bool = True,
+            sha: str | None = None, inputs: dict[str, str] | None = None
+            ) -> tuple[ActionRun, str]:
+        sha = sha or git(self.repo, "rev-parse", "HEAD")
+        payload = {"pull_request": {"number": PR, "head": {"sha": sha}}} if event.startswith(
+            "pull_request") else {"after": sha}
+        event_path = self.tmp / "event.json"
+        event_path.write_text(json.dumps(payload))
+        summary = self.tmp / "summary.md"
+        summary.write_text("")
+        env = {**base_env(), "GITHUB_EVENT_NAME": event, "GITHUB_EVENT_PATH": str(event_path),
+               "GITHUB_SHA": sha, "GITHUB_REPOSITORY": REPO, "GITHUB_RUN_ID": "4242",
+               "GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": self.github.url,
+               "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(self.tmp / "runner"),
+               "CI": "true", "GITHUB_ACTIONS": "true", "NO_COLOR": "1"}
+        if token:
+            env["POLAR_ACCESS_TOKEN"] = self.emu_token
+        context = {"action_path": str(ROOT), "token": "ghs_test_token", "sha": sha,
+                   "event_name": event}
+        given = {"command": command, "python": sys.executable, "server": self.emu_url,
+                 **(inputs or {})}
+        result = run_action(ROOT / "action.yml", given, context, env, self.repo)
+        return result, summary.read_text()
+
+    def comment(self) -> dict:
+        (mine,) = [c for c in self.github.comments.get(PR, []) if c["user"]["login"] == BOT]
+        return mine
+
+
+@pytest.fixture
+def runner(emu, tmp_path: Path) -> Iterator[Runner]:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    copy_examples(repo)
+    commit(repo, "meters")
+    with serving(FakeGitHub(repository=REPO)) as github:
+        yield Runner(repo, emu.url, emu.token, github, tmp_path)
+
+
+def comment_calls(number: int = PR) -> list[tuple[str, str]]:
+    return [("GET", "/user"), ("GET", f"/repos/{REPO}/issues/{number}/comments")]
+
+
+def test_plan_creates_one_comment_then_edits_it(runner: Runner) -> None:
+    stranger = runner.github.add_comment(PR, "mallory", MARKER + "\nnot ours: never edited")
+    result, summary = runner.run()
+    assert result.code == 0, result.log
+    assert result.skipped == ["setup"]
+    assert result.outputs["exitcode"] == "2" and result.outputs["has-changes"] == "true"
+    assert result.outputs["version"] == "0.2.0"
+    plan = json.loads(Path(result.outputs["plan-file"]).read_text())
+    assert plan["summary"]["create"] == 7
+    markdown = Path(result.outputs["markdown-file"]).read_text()
+    assert markdown.startswith(MARKER) and "+ api-calls" in markdown
+    assert "+ api-calls" in summary and "| 7 |" in summary
+    posts = [(m, p) for m, p in runner.github.calls if m != "GET"]
+    assert runner.github.calls == [*comment_calls(), ("POST", f"/repos/{REPO}/issues/{PR}/comments")]
+    first = runner.comment()
+    sha = git(runner.repo, "rev-parse", "HEAD")
+    assert first["body"].startswith(MARKER + "\n### polar-meters plan")
+    assert f"`{sha[:7]}`" in first["body"] and "https://github.com/acme/billing/actions/runs/4242" in first["body"]
+    assert f"head={sha} actions_digest={plan['actions_digest']}" in first["body"]
+    assert runner.emu_token not in first["body"] and stranger["body"].endswith("never edited")
+    assert posts == [("POST", f"/repos/{REPO}/issues/{PR}/comments")]
+
+    # A new commit on the branch: the same comment is edited, no second one.
+    path = runner.repo / "meters" / "storage.yaml"
+    path.write_text(path.read_text().replace("name: Storage (GB)", "name: Storage used (GB)"))
+    sha2 = commit(runner.repo, "rename")
+    runner.github.clear()
+    result, _ = runner.run()
+    assert result.code == 0, result.log
+    assert runner.github.calls == [*comment_calls(),
+                                   ("PATCH", f"/repos/{REPO}/issues/comments/{first['id']}")]
+    assert f"`{sha2[:7]}`" in runner.comment()["body"]
+    assert len(runner.github.comments[PR]) == 2  # ours and mallory's
+
+    # A broken file: the plan is replaced by the located errors, never left stale.
+    path.write_text(path.read_text().replace("aggregation:", "aggregation_typo:"))
+    commit(runner.repo, "broken")
+    runner.github.clear()
+    result, summary = runner.run()
+    assert result.code == 1 and result.outputs["exitcode"] == "1"
+    assert runner.github.calls[-1] == ("PATCH", f"/repos/{REPO}/issues/comments/{first['id']}")
+    body = runner.comment()["body"]
+    assert "polar-meters validate failed" in body and "meters/storage.yaml:" in body
+    assert "+ api-calls" not in body and "meters/storage.yaml:" in summary
+
+
+def test_no_changes_makes_no_comment_unless_one_exists(runner: Runner) -> None:
+    assert invoke("--server", runner.emu_url, "apply", "--auto-approve",
+                  str(runner.repo / "meters"), env={"POLAR_ACCESS_TOKEN": runner.emu_token}).code == 0
+    result, summary = runner.run()
+    assert result.code == 0 and result.outputs["has-changes"] == "false", result.log
+    assert runner.github.calls == comment_calls()  # looked, wrote nothing
+    assert "No changes." in summary
+    ours = runner.github.add_comment(PR, BOT, MARKER + "\nan old plan")
+    runner.github.clear()
+    result, _ = runner.run()
+    assert runner.github.calls == [*comment_calls(),
+                                   ("PATCH", f"/repos/{REPO}/issues/comments/{ours['id']}")]
+    assert "No changes." in runner.comment()["body"] and "an old plan" not in runner.comment()["body"]
+
+
+def test_detailed_exitcode_fails_on_changes(runner: Runner) -> None:
+    result, _ = runner.run(event="schedule", inputs={"detailed-exitcode": "true"})
+    assert result.code == 2 and result.outputs["exitcode"] == "2"
+    assert runner.github.calls == []  # no pull request, no comment
+
+
+def test_a_fork_without_the_token_validates_and_says_a_maintainer_must_plan(runner: Runner) -> None:
+    result, summary = runner.run(token=False)
+    assert result.code == 0, result.log
+    assert "needs a maintainer" in summary and "meter tests pass" in summary
+    assert "3 tests passed." in result.log
+    assert runner.github.calls[-1] == ("POST", f"/repos/{REPO}/issues/{PR}/comments")
+    assert "needs a maintainer" in runner.comment()["body"]
+
+
+def test_apply_on_merge_applies_only_the_reviewed_plan(runner: Runner) -> None:
+    head = git(runner.repo, "rev-parse", "HEAD")
+    result, _ = runner.run()  # the plan reviewed on the pull request
+    assert result.code == 0, result.log
+    merge = commit(runner.repo, "Merge pull request #7")
+    runner.github.pulls_of_commit[merge] = [
+        {"number": PR, "merge_commit_sha": merge, "head": {"sha": head}}]
+    # The merged commit holds one more change than what was reviewed: refused, nothing sent.
+    path = runner.repo / "meters" / "storage.yaml"
+    original = path.read_text()
+    path.write_text(original.replace("name: Storage (GB)", "name: Storage (GiB)"))
+    result, _ = runner.run("apply", event="push", sha=merge)
+    assert result.code == 1 and "is not the plan that was reviewed" in result.log
+    assert invoke("--server", runner.emu_url, "plan", "--detailed-exitcode", str(runner.repo / "meters"),
+                  env={"POLAR_ACCESS_TOKEN": runner.emu_token}).code == 2  # nothing applied
+    path.write_text(original)
+    result, summary = runner.run("apply", event="push", sha=merge)
+    assert result.code == 0, result.log
+    assert "Apply complete: 7 created" in summary
+    # A commit pushed without a pull request: refused unless the workflow opts out.
+    direct = commit(runner.repo, "direct push")
+    result, _ = runner.run("apply", event="push", sha=direct)
+    assert result.code == 1 and "was not merged from a pull request" in result.log
+    result, _ = runner.run("apply", event="push", sha=direct, inputs={"require-reviewed-plan": "false"})
+    assert result.code == 0 and "No changes." in result.log
+
+
+def test_the_test_command_and_an_unknown_one(runner: Runner) -> None:
+    result, _ = runner.run("test")
+    assert result.code == 0 and "3 tests passed." in result.log
+    result, _ = runner.run("destroy")
+    assert result.code == 1 and "is not one of validate, test, plan, apply" in result.log
