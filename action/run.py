@@ -188,7 +188,12 @@ def plan(ctx: Context, inputs: Inputs) -> int:
     if done.returncode not in (0, 2):
         output(exitcode=str(done.returncode), **{"has-changes": ""},
                **{"plan-file": "", "markdown-file": str(md_file)})
-        tell(ctx, inputs, errors_body(ctx, "polar-meters plan failed", done.stderr), create=True)
+        if done.stdout.startswith(MARKER):  # a plan Polar would refuse (locked meters)
+            body = (f"{done.stdout.rstrip()}\n\n**This plan cannot be applied:** "
+                    f"{ctx.redact(done.stderr).strip()}\n" + footer(ctx, "Planned"))
+        else:
+            body = errors_body(ctx, "polar-meters plan failed", done.stderr)
+        tell(ctx, inputs, body, create=True)
         return done.returncode
     document = json.loads(plan_file.read_text(encoding="utf-8"))
     changes = done.returncode == 2

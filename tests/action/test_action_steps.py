@@ -11,11 +11,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.composite import ActionRun, base_env, run_action
-from tests.support.e2e import copy_examples
+from tests.support.e2e import Api, copy_examples
 from tests.support.fake_github import BOT, FakeGitHub, serving
 from tests.support.inproc import invoke
 from tests.support.paths import ROOT
@@ -43,6 +44,7 @@ def commit(repo: Path, message: str) -> str:
 @dataclass
 class Runner:
     repo: Path
+    emu: Any
     emu_url: str
     emu_token: str
     github: FakeGitHub
@@ -85,7 +87,7 @@ def runner(emu, tmp_path: Path) -> Iterator[Runner]:
     copy_examples(repo)
     commit(repo, "meters")
     with serving(FakeGitHub(repository=REPO)) as github:
-        yield Runner(repo, emu.url, emu.token, github, tmp_path)
+        yield Runner(repo, emu, emu.url, emu.token, github, tmp_path)
 
 
 def comment_calls(number: int = PR) -> list[tuple[str, str]]:
@@ -151,6 +153,29 @@ def test_no_changes_makes_no_comment_unless_one_exists(runner: Runner) -> None:
     assert runner.github.calls == [*comment_calls(),
                                    ("PATCH", f"/repos/{REPO}/issues/comments/{ours['id']}")]
     assert "No changes." in runner.comment()["body"] and "an old plan" not in runner.comment()["body"]
+
+
+def test_a_plan_polar_would_refuse_replaces_the_comment(runner: Runner) -> None:
+    api = Api(runner.emu)
+    meters = str(runner.repo / "meters")
+    assert invoke("--server", runner.emu_url, "apply", "--auto-approve", meters,
+                  env={"POLAR_ACCESS_TOKEN": runner.emu_token}).code == 0
+    ours = runner.github.add_comment(PR, BOT, MARKER + "\nan old plan")
+    answer = api.http.post("/v1/events/ingest", json={"events": [  # its filter is frozen now
+        {"name": "storage_snapshot", "external_customer_id": "acme",
+         "timestamp": "2024-05-01T00:00:00Z", "metadata": {"gigabytes": 3}}]})
+    assert answer.json()["inserted"] == 1
+    path = runner.repo / "meters" / "storage.yaml"
+    clause = "        - {property: name, operator: eq, value: storage_snapshot}\n"
+    path.write_text(path.read_text().replace(
+        clause, clause + "        - {property: name, operator: ne, value: other}\n", 1))
+    commit(runner.repo, "change a locked filter")
+    result, _ = runner.run()
+    assert result.code == 1 and result.outputs["exitcode"] == "1", result.log
+    assert runner.github.calls[-1] == ("PATCH", f"/repos/{REPO}/issues/comments/{ours['id']}")
+    body = runner.comment()["body"]
+    assert "an old plan" not in body and "This plan cannot be applied" in body
+    assert "CAUTION" in body and "actions_digest" not in body  # never taken as reviewed
 
 
 def test_detailed_exitcode_fails_on_changes(runner: Runner) -> None:
