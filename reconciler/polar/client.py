@@ -15,7 +15,7 @@ from typing import Any, Self
 import httpx
 
 from reconciler import REPOSITORY, __version__
-from reconciler.errors import PolarAPIError
+from reconciler.errors import PolarAPIError, UserError
 from reconciler.model import TAG_KEY
 from reconciler.polar.ratelimit import RateLimiter
 from reconciler.polar.retry import IDEMPOTENT, RetryPolicy, retryable_status
@@ -109,7 +109,13 @@ class PolarClient:
         return response
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send with retries; return the JSON answer or raise a one-line PolarAPIError."""
+        """Send with retries; return the JSON answer or raise a one-line PolarAPIError.
+
+        Only a path under ``/v1/`` of the configured server: never a URL (httpx would send
+        it, and the token, wherever it points)."""
+        if not path.startswith("/v1/") or "//" in path or ".." in path or "\\" in path:
+            raise UserError(f"refusing to send {method} {path[:80]!r}: not a path under /v1/ "
+                            "of the configured server")
         try:
             return self._send_with_retries(method, path, **kwargs)
         except PolarAPIError as exc:

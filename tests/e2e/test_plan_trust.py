@@ -181,3 +181,14 @@ def test_merge_policy_refuses_a_plan_that_was_not_reviewed(
 def test_expect_digest_must_be_a_digest(api: Api, meters: Path) -> None:
     refused(api, run(api, "apply", "--auto-approve", "--expect-digest", "abc", str(meters)),
             "is not an actions digest")
+
+
+@pytest.mark.parametrize("path", ["https://attacker.example/v1/meters/", "//attacker.example/v1/",
+                                  "/v1/../_emulator/requests", "/_emulator/requests"])
+def test_the_client_sends_only_paths_under_v1_of_its_server(emu, path: str) -> None:
+    from reconciler.errors import UserError
+    from reconciler.polar.servers import resolve_target
+
+    target = resolve_target(emu.url, emu.token, None, None)
+    with target.client() as client, pytest.raises(UserError, match="not a path under /v1/"):
+        client.send("POST", path, {})
