@@ -26,7 +26,7 @@ demo: $(STAMP)
 
 # Lint and types over the package, the tests and the benchmark (config in pyproject.toml).
 check: $(STAMP)
-	$(BIN)/ruff check reconciler tests bench
+	$(BIN)/ruff check reconciler tests bench action
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no test: that is a failure too (make fails on non-zero).
