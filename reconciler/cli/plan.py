@@ -65,6 +65,8 @@ def command(
     plan = plan_from_context(ctx, paths, fmt, prune, max_archive).plan
     if events is not None and events_path:
         plan.preview = make_preview(plan, events, events_path)
+        for line in plan.preview.warnings():
+            click.echo(f"warning: {line}", err=True)
     if out:
         write_text(out, planfile.dumps(plan), "plan file")
     if fmt == "json":

@@ -94,6 +94,9 @@ def command(paths: tuple[str, ...], names: tuple[str, ...], max_events: int) -> 
         outcome = run_test(test, specs)
         failed += not outcome.ok
         click.echo("\n".join(_report(outcome, s, max_events)))
+        for meter in outcome.meters:
+            for line in meter.result.warnings(meter.key):
+                click.echo(s("warning:", fg="yellow") + f" {line}", err=True)
     if failed:
         click.echo(s(f"{failed} of {plural(len(tests), 'test')} failed.", fg="red", bold=True))
         sys.exit(1)

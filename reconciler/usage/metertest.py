@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.config.metertests import MeterTest
-from reconciler.usage.engine import aggregate, applies, matches
+from reconciler.usage.engine import Divergence, aggregate, applies, divergence, matches
 from reconciler.usage.eventfile import SampleEvent
 
 
@@ -22,6 +22,12 @@ class Evaluation:
     total: int | float
     matched: list[SampleEvent]
     filter_only: int = 0  # events the filter matched without the number the aggregation reads
+    #: Events Polar's quantities and its billing count differently, with how.
+    divergent: list[tuple[SampleEvent, Divergence]] = field(default_factory=list)
+
+    def warnings(self, key: str) -> list[str]:
+        """One line per divergent event: where it is, the meter, the clause."""
+        return [f"{e.where}: meter {key}: {d.message()}" for e, d in self.divergent]
 
 
 def evaluate(spec: dict[str, Any], events: list[SampleEvent]) -> Evaluation:
@@ -31,7 +37,10 @@ def evaluate(spec: dict[str, Any], events: list[SampleEvent]) -> Evaluation:
     filtered = [e for e in events if matches(filter_, e.event)]
     matched = [e for e in filtered if applies(aggregation, e.event)]
     total = aggregate(aggregation, (e.event for e in matched))
-    return Evaluation(total, matched, len(filtered) - len(matched))
+    divergent = [
+        (e, d) for e in events if (d := divergence(filter_, aggregation, e.event)) is not None
+    ]
+    return Evaluation(total, matched, len(filtered) - len(matched), divergent)
 
 
 @dataclass

@@ -33,6 +33,8 @@ class MeterPreview:
     action: str  # create | update | adopt
     after: Stat
     before: Stat | None = None  # None for a create
+    #: The new definition's events that Polar's quantities and billing count differently.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -40,6 +42,10 @@ class Preview:
     source: str  # the events file as given
     events: int
     meters: list[MeterPreview] = field(default_factory=list)
+
+    def warnings(self) -> list[str]:
+        """Every meter's divergent events (see :class:`MeterPreview`)."""
+        return [line for meter in self.meters for line in meter.warnings]
 
     def document(self) -> dict[str, Any]:
         return {
@@ -65,11 +71,14 @@ def _stat(spec: dict[str, Any], events: list[SampleEvent]) -> Stat:
 def make_preview(plan: Plan, events: list[SampleEvent], source: str) -> Preview:
     preview = Preview(source, len(events))
     for action in plan.actions:
-        if action.kind == "create":
-            preview.meters.append(MeterPreview(action.key, "create", _stat(action.after, events)))
-        elif action.kind in ("update", "adopt") and action.changed_fields & PREVIEWED:
-            before = _stat(action.before, events) if action.before else None
-            preview.meters.append(
-                MeterPreview(action.key, action.kind, _stat(action.after, events), before)
-            )
+        previewed = action.kind == "create" or (
+            action.kind in ("update", "adopt") and action.changed_fields & PREVIEWED)
+        if not previewed:
+            continue
+        result = evaluate(action.after, events)
+        after = Stat(result.total, len(result.matched))
+        before = _stat(action.before, events) if action.before and action.kind != "create" else None
+        preview.meters.append(
+            MeterPreview(action.key, action.kind, after, before, result.warnings(action.key))
+        )
     return preview

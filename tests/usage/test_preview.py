@@ -41,8 +41,9 @@ def test_only_creates_and_filter_or_aggregation_changes_are_previewed(tmp_path: 
     preview = make_preview(plan, sample, "e.jsonl")
     assert preview.events == 4
     assert preview.meters == [
-        MeterPreview("counted", "update", after=Stat(2, 2), before=Stat(5, 1)),  # tier ne 3: false for text
-        MeterPreview("fresh", "create", after=Stat(5, 1)),
+        # tier ne 3: text "pro" <> "3" holds (Polar's SQL), so both tiers count
+        MeterPreview("counted", "update", after=Stat(3, 3), before=Stat(12, 2)),
+        MeterPreview("fresh", "create", after=Stat(12, 2)),
     ]
 
 

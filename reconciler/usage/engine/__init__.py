@@ -2,6 +2,11 @@
 aggregation makes of them, and its quantities over time. One engine for the emulator,
 `polar-meters test` and `plan --events`, so they cannot disagree.
 
+Two paths, as inside Polar: :func:`matches`/:func:`meter_matches` are its SQL path (quantities,
+customer meters, the lock check at create); :func:`billing_matches`/:func:`billing_meter_matches`
+its billing job's Python comparisons (billing entries, the lock); :func:`divergence` says
+where an event falls differently.
+
 Filters and aggregations are in Polar's API shape (as in the model's specs); events are
 :class:`~reconciler.usage.engine.events.Event` values (see :func:`events.parse_event`).
 """
@@ -13,6 +18,13 @@ from reconciler.usage.engine.aggregation import (
     combine,
     meter_matches,
 )
+from reconciler.usage.engine.billing import (
+    billing_applies,
+    billing_clause_matches,
+    billing_matches,
+    billing_meter_matches,
+)
+from reconciler.usage.engine.divergence import Divergence, divergence
 from reconciler.usage.engine.events import Event, EventError, parse_event
 from reconciler.usage.engine.matching import clause_matches, matches
 from reconciler.usage.engine.quantities import (
@@ -25,7 +37,9 @@ from reconciler.usage.engine.quantities import (
 )
 
 __all__ = [
-    "Bucket", "Event", "EventError", "Quantities", "aggregate",
+    "Bucket", "Divergence", "Event", "EventError", "Quantities", "aggregate",
+    "billing_applies", "billing_clause_matches", "billing_matches", "billing_meter_matches",
+    "divergence",
     "aggregation_value", "applies", "clause_matches", "combine", "matches", "meter_matches",
     "parse_event", "quantities", "series", "truncate", "within_limits",
 ]

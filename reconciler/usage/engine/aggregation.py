@@ -1,26 +1,27 @@
-"""What an aggregation makes of the events a meter matched (Polar's rules, as in
-server/polar/meter/aggregation.py):
+"""What an aggregation makes of the events a meter matched, on Polar's SQL path (as in
+server/polar/meter/aggregation.py, ``get_sql_column``/``get_sql_clause``):
 
 - count counts events;
-- sum/max/min/avg take an event's number at ``property`` (a dotted metadata path, or
-  ``timestamp`` as epoch seconds); booleans are not numbers, and ``name``/``source`` never
-  hold one. An event without a number there is not the meter's at all (:func:`applies`);
-- unique counts the distinct values at ``property`` in the metadata (even for ``name``:
-  Polar reads ``metadata.name`` there), 1 and 1.0 being one value.
+- sum/max/min/avg take an event's number at ``property`` (a dotted metadata path whose JSON
+  type is number, cast to a float; or ``timestamp``, its epoch as a BIGINT, cast). Booleans
+  and numbers written as strings are not numbers; ``name``/``source`` never hold one. An
+  event without a number there is not the meter's at all (:func:`applies`);
+- unique counts the distinct JSONB values at ``property`` in the metadata (even for
+  ``name``: Polar reads ``metadata.name`` there), 1 and 1.0 being one value.
 
 Nothing to aggregate gives 0 (Polar's COALESCE).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from reconciler.model import strip_metadata_prefix
 from reconciler.rules import AGGREGATION_FUNCTIONS
 from reconciler.usage.engine.events import Event
-from reconciler.usage.engine.matching import lookup, matches
+from reconciler.usage.engine.jsontext import jsonb_key
+from reconciler.usage.engine.matching import lookup, matches, sql_epoch
 
 FUNCTIONS = AGGREGATION_FUNCTIONS
 
@@ -39,11 +40,16 @@ def aggregation_value(aggregation: dict[str, Any], event: Event) -> Any:
     if func == "unique":
         return lookup(event.metadata, prop)
     if prop == "timestamp":
-        return event.epoch
+        return float(sql_epoch(event.timestamp))
     if prop in ("name", "source"):
         return None
     value = lookup(event.metadata, prop)
-    return value if _is_number(value) else None
+    if not _is_number(value):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # beyond a float: PostgreSQL refuses the cast
+        return None
 
 
 def applies(aggregation: dict[str, Any], event: Event) -> bool:
@@ -60,20 +66,13 @@ def meter_matches(filter_: dict[str, Any], aggregation: dict[str, Any], event: E
     return matches(filter_, event) and applies(aggregation, event)
 
 
-def distinct_key(value: Any) -> str:
-    """Equal JSON values share a key (JSONB equality: 1 and 1.0 are one value)."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return json.dumps(value, sort_keys=True)
-
-
 def combine(func: str, values: list[Any]) -> int | float:
     """SQL's aggregate ``func`` over values (None already left out); 0 when there are none
     (count: how many values; unique: how many distinct)."""
     if func == "count":
         return len(values)
     if func == "unique":
-        return len({distinct_key(v) for v in values})
+        return len({jsonb_key(v) for v in values})
     if not values:
         return 0
     if func == "sum":
