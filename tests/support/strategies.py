@@ -217,3 +217,63 @@ def documents_with_tests(draw: Any) -> Any:
                             max_size=2)
     document = {"version": 1, "meters": {"m": fresh(GOOD_METER)}, "tests": draw(tests)}
     return draw(mutated(document))
+
+
+# -- the oracle: events and meters whose SQL PostgreSQL evaluates (tests/usage/test_oracle.py) --
+
+#: Texts that tell Polar's text comparisons apart: digits as strings, t/f, JSON-ish texts.
+oracle_texts = st.one_of(
+    st.sampled_from(["5", "10", "3", "-1", "1.5", "t", "f", "true", "abc", "", "gpt-4o", "é",
+                     "a%b", "a_b", "a/b", '"q"']),
+    st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=4),
+)
+oracle_ints = st.one_of(st.integers(-3, 12), st.sampled_from([2**31 - 1, -(2**31), 10**20]))
+oracle_numbers = st.one_of(oracle_ints, st.sampled_from([1.5, 5.0, -0.5, 1e20, 0.1, 3.0]))
+oracle_scalars = st.one_of(oracle_texts, oracle_numbers, st.booleans())
+ORACLE_KEYS = ("n", "flag", "tier", "obj")
+#: The oracle's events fall in these epoch seconds (2026-03-27 and 12 days on).
+ORACLE_EPOCHS = (1774569600, 1774569600 + 12 * 86400)
+ORACLE_PROPERTIES = ("n", "flag", "tier", "obj", "obj.model", "obj.n", "missing", "n.deeper",
+                     "name", "source", "timestamp", "metadata.n", "metadata.name")
+
+
+@st.composite
+def oracle_metadata(draw: Any) -> dict[str, Any]:
+    keys = draw(st.lists(st.sampled_from(ORACLE_KEYS), unique=True))
+    found: dict[str, Any] = {}
+    for key in keys:
+        if key == "obj":
+            found[key] = draw(st.dictionaries(st.sampled_from(["model", "n", "vendor_x"]),
+                                              oracle_scalars, max_size=3))
+        else:
+            found[key] = draw(oracle_scalars)
+    return found
+
+
+@st.composite
+def oracle_clauses(draw: Any) -> dict[str, Any]:
+    prop = draw(st.sampled_from(ORACLE_PROPERTIES))
+    operator = draw(st.sampled_from(["eq", "ne", "gt", "gte", "lt", "lte", "like", "not_like"]))
+    value = draw(st.one_of(oracle_texts, st.integers(-3, 12), st.booleans(),
+                           st.sampled_from([2**31 - 1, -(2**31)])))
+    if prop == "timestamp" and isinstance(value, bool) and operator not in ("like", "not_like"):
+        value = int(value)  # Polar's own query fails there (bigint = boolean): a 500
+    if prop == "timestamp" and draw(st.booleans()):  # near the events' own epochs
+        value = draw(st.integers(ORACLE_EPOCHS[0], ORACLE_EPOCHS[1]))
+    return {"property": prop, "operator": operator, "value": value}
+
+
+def _group(items: Any) -> Any:
+    return st.builds(lambda c, cs: {"conjunction": c, "clauses": cs},
+                     st.sampled_from(["and", "or"]), st.lists(items, max_size=3))
+
+
+oracle_filters = st.recursive(_group(oracle_clauses()),
+                              lambda inner: _group(st.one_of(oracle_clauses(), inner)),
+                              max_leaves=5)
+oracle_aggregations = st.one_of(
+    st.just({"func": "count"}),
+    st.builds(lambda f, p: {"func": f, "property": p},
+              st.sampled_from(["sum", "max", "min", "avg", "unique"]),
+              st.sampled_from(ORACLE_PROPERTIES)),
+)
