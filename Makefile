@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo check test bench clean
+.PHONY: install demo check test oracle bench clean
 
 install: $(STAMP)
 
@@ -32,6 +32,11 @@ check: $(STAMP)
 # pytest exits 5 when it collected no test: that is a failure too (make fails on non-zero).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Just the differential oracle: the engine against Polar's SQL on a throwaway PostgreSQL
+# (its server from Debian's `postgresql` package; .ci/run installs it).
+oracle: $(STAMP)
+	$(BIN)/python -m pytest -q -m oracle tests/usage/test_oracle.py
 
 # Plan 100/1,000/10,000 meters against the Terraform way, apply under a rate limit, and the
 # CPU of load + validate + plan; a few minutes, not part of `make test`. Writes

@@ -25,7 +25,10 @@ USER = "oracle"
 
 
 def find_bindir() -> Path | None:
-    """The folder of initdb and postgres, or None when PostgreSQL's server is not installed."""
+    """The folder of initdb and postgres, or None when PostgreSQL's server is not installed
+    (or ORACLE_HIDE_POSTGRES=1 says to act as if, for the test of that case)."""
+    if os.environ.get("ORACLE_HIDE_POSTGRES") == "1":
+        return None
     candidates = []
     if initdb := shutil.which("initdb"):
         candidates.append(Path(os.path.realpath(initdb)).parent)
@@ -53,7 +56,8 @@ def cluster(bindir: Path) -> Iterator[str]:
     """A running server; yields the socket folder (psycopg's ``host``)."""
     folder = Path(tempfile.mkdtemp(prefix="polar-meters-oracle-"))
     runner = _runner()
-    ids = {} if runner is None else {"user": runner.pw_uid, "group": runner.pw_gid}
+    uid = None if runner is None else runner.pw_uid
+    gid = None if runner is None else runner.pw_gid
     if runner is not None:
         os.chown(folder, runner.pw_uid, runner.pw_gid)
     server: subprocess.Popen[bytes] | None = None
@@ -61,12 +65,12 @@ def cluster(bindir: Path) -> Iterator[str]:
         subprocess.run(
             [str(bindir / "initdb"), "-D", str(folder / "data"), "-U", USER, "-A", "trust",
              "--locale=C", "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True, cwd=folder, **ids)  # type: ignore[call-overload]
+            check=True, capture_output=True, cwd=folder, user=uid, group=gid)
         server = subprocess.Popen(
             [str(bindir / "postgres"), "-D", str(folder / "data"), "-k", str(folder), "-p",
              str(PORT), "-c", "listen_addresses=", "-c", "fsync=off", "-c",
              "full_page_writes=off", "-c", "synchronous_commit=off"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=folder, **ids)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=folder, user=uid, group=gid)
         _wait_ready(folder, server)
         yield str(folder)
     finally:

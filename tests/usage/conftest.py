@@ -8,6 +8,6 @@ from tests.support import postgres
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    for reason in postgres.NOT_RUN:
+    for reason in dict.fromkeys(postgres.NOT_RUN):
         terminalreporter.write_line(
             f"WARNING: the PostgreSQL oracle suite did not run: {reason}", yellow=True, bold=True)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 
-def number_text(value: int | float) -> str:
+def number_text(value: float) -> str:
     """A JSON number as PostgreSQL's numeric prints it (plain decimal digits)."""
     if isinstance(value, int):
         return str(value)

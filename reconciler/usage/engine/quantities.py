@@ -40,15 +40,20 @@ def truncate(moment: datetime, interval: str, zone: tzinfo) -> datetime:
     """``date_trunc(interval, moment)`` in ``zone``, as a UTC time."""
     local = moment.astimezone(zone)
     if interval == "hour":
-        local = local.replace(minute=0, second=0, microsecond=0)  # the fold is kept
-    else:
-        local = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
-        if interval == "week":
-            local -= timedelta(days=local.weekday())
-        elif interval == "month":
-            local = local.replace(day=1)
-        elif interval == "year":
-            local = local.replace(month=1, day=1)
+        # PostgreSQL truncates the wall time and keeps the moment's own offset (it finds
+        # the offset again only from a day up): in Pacific/Chatham, 02:45 at +12:45 goes to
+        # 02:00 at +12:45, although 02:00 that night was at +13:45.
+        offset = local.utcoffset()
+        assert offset is not None
+        wall = local.replace(tzinfo=None, minute=0, second=0, microsecond=0)
+        return (wall - offset).replace(tzinfo=UTC)
+    local = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
+    if interval == "week":
+        local -= timedelta(days=local.weekday())
+    elif interval == "month":
+        local = local.replace(day=1)
+    elif interval == "year":
+        local = local.replace(month=1, day=1)
     return local.astimezone(UTC)
 
 
