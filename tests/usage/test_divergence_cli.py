@@ -48,8 +48,8 @@ def test_meter_test_counts_as_quantities_and_warns_of_billing(tmp_path: Path) ->
     assert run.code == 0, run.out + run.err
     assert "PASS sizes" in run.out  # "5" > "3" as text: Polar's quantities count it
     assert run.err.splitlines() == [
-        f"warning: {tmp_path}/events.jsonl:2: meter big-calls: counted by Polar's quantities "
-        "but not by its billing (clause filter.clauses[1]: size gt 3)"
+        (f"warning: {tmp_path}/events.jsonl:2: meter big-calls: counted by Polar's quantities "
+         "but not by its billing (clause filter.clauses[1]: size gt 3)")
     ]
 
 
