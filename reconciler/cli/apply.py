@@ -9,7 +9,6 @@ import click
 
 from reconciler.apply.applier import Outcome, apply_plan
 from reconciler.cli.common import (
-    config_digest,
     current_organization,
     load_valid_config,
     paths_argument,
@@ -54,7 +53,7 @@ def _confirm() -> None:
 def _check_digest(path: str, plan: Plan, paths: tuple[str, ...]) -> None:
     """A saved plan given with PATHS must have been made from exactly those files' bytes."""
     config = load_valid_config(paths)
-    digest = config_digest(config.files)
+    digest = config.digest
     if digest != plan.config_digest:
         raise UserError(
             f"{path} was not made from the configuration at {' '.join(paths)} (digest "

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import click
@@ -38,15 +36,6 @@ def load_valid_config(paths: Sequence[str], fmt: str = "text") -> Config:
     if not report_diagnostics(config, "github" if fmt == "github" else "text"):
         raise SystemExit(1)
     return config
-
-
-def config_digest(files: Sequence[str]) -> str:
-    """A digest of the configuration files' names and bytes, in the order they were read."""
-    h = hashlib.sha256()
-    for name in files:
-        h.update(name.encode() + b"\0")
-        h.update(Path(name).read_bytes() + b"\0")
-    return "sha256:" + h.hexdigest()
 
 
 def _debug_line(text: str) -> None:
@@ -157,6 +146,8 @@ def plan_from_context(
     # rescan them again and again (0.3 s): none of them needs it before the run ends.
     with gc_paused():
         config = load_valid_config(paths, fmt)
+        if prune and not config.complete:  # never prune what was not read
+            raise UserError("refusing --prune: part of the configuration could not be read")
         target = target_from_context(ctx, config.organization_id)
         remote = read_remote(target)
         plan = make_plan(
@@ -171,5 +162,5 @@ def plan_from_context(
         read_locks(target, plan)
     plan.server_url = target.base_url
     plan.config_files = list(config.files)
-    plan.config_digest = config_digest(config.files)
+    plan.config_digest = config.digest
     return Planned(target, plan, remote)

@@ -7,14 +7,19 @@ only meters without errors of their own; callers must refuse to go on while
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler.config.checks import check_document
+from reconciler.config.discovery import (
+    DEFAULT_PATH,
+    Unreadable,
+    digest,
+    expand_paths,
+    read_file,
+)
 from reconciler.config.findings import describe_path, describe_value
 from reconciler.config.metertests import MeterTest, collect_tests, unknown_keys
 from reconciler.config.schema_errors import schema_findings
@@ -24,95 +29,29 @@ from reconciler.config.yamlnodes import YamlDocument, load_yaml
 from reconciler.gcpause import gc_paused
 from reconciler.model import DesiredMeter, Location, normalize_spec
 
-DEFAULT_PATH = "meters/"
-YAML_SUFFIXES = (".yaml", ".yml")
-
 
 def load_config(paths: Sequence[str | Path]) -> Config:
     """Read, validate and collect the meters of every file in ``paths`` (default ``meters/``)."""
     config = Config()
-    files, diagnostics = expand_paths(paths or [DEFAULT_PATH])
-    config.diagnostics.extend(diagnostics)
+    found = expand_paths(paths or [DEFAULT_PATH])
+    config.diagnostics.extend(found.problems)
+    config.complete = found.complete
     loaded: list[LoadedFile] = []
+    read: list[tuple[str, bytes]] = []
     with gc_paused():
-        for display, path in files:
+        for display, path in found.files:
             try:
-                data = _read(display, path)
-            except _Unreadable as exc:
+                data = read_file(display, path)
+            except Unreadable as exc:
                 config.diagnostics.append(exc.diagnostic)
+                config.complete = False
                 continue
             config.files.append(display)
+            read.append((display, data))
             loaded.append(load_file(display, data))
+    config.digest = digest(read)
     _merge(loaded, config)
     return config
-
-
-#: A meter file larger than this is refused before it is read: tens of thousands of meters,
-#: which belong in several files. A file of any size would otherwise be parsed whole.
-MAX_FILE_BYTES = 8 * 1024 * 1024
-
-
-class _Unreadable(Exception):
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        self.diagnostic = diagnostic
-
-
-def _read(display: str, path: Path) -> bytes:
-    """The file's bytes; never blocks on a FIFO or a device, never reads a huge file."""
-    try:
-        info = path.stat()  # follows links: a broken or looping one is an OSError
-        if not stat.S_ISREG(info.st_mode):
-            raise _Unreadable(_unlocated(f"{display}: cannot read: not a regular file"))
-        size = info.st_size
-        if size > MAX_FILE_BYTES:
-            raise _Unreadable(_diagnostic(
-                "error",
-                f"the file is {size:,} bytes, more than the {MAX_FILE_BYTES // 2**20} MiB a "
-                "meter file may hold: split it into several files",
-                display, (1, 1),
-            ))
-        return path.read_bytes()
-    except OSError as exc:
-        raise _Unreadable(_unlocated(f"{display}: cannot read: {exc.strerror}")) from None
-
-
-def expand_paths(paths: Sequence[str | Path]) -> tuple[list[tuple[str, Path]], list[Diagnostic]]:
-    """Files to read, as (name to show, path), each once; problems with the paths given.
-
-    A directory stands for every ``*.yaml``/``*.yml`` below it, in sorted order, skipping
-    names that start with a dot (editor and VCS files). A file named explicitly is read
-    whatever its name.
-    """
-    files: list[tuple[str, Path]] = []
-    problems: list[Diagnostic] = []
-    seen: set[Path] = set()
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found = _yaml_files(path)
-            if not found:
-                problems.append(_unlocated(f"{given}: no *.yaml or *.yml file in this directory"))
-        elif path.exists():
-            found = [path]
-        else:
-            problems.append(_unlocated(f"{given}: no such file or directory"))
-            found = []
-        for file in found:
-            resolved = Path(os.path.realpath(file))  # never raises, even on a link loop
-            if resolved not in seen:
-                seen.add(resolved)
-                files.append((str(file), file))
-    return files, problems
-
-
-def _yaml_files(directory: Path) -> list[Path]:
-    found: list[Path] = []
-    for root, dirs, names in os.walk(directory):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(
-            Path(root, n) for n in names if n.endswith(YAML_SUFFIXES) and not n.startswith(".")
-        )
-    return sorted(found, key=lambda p: p.parts)
 
 
 @dataclass
@@ -141,10 +80,10 @@ def load_file(name: str, data: bytes) -> LoadedFile:
     value = doc.value
     if value is None:
         return result
-    if not isinstance(value, dict):
-        shown = describe_value(value)
-        message = f"the top level must be a mapping (version: 1, meters: ...), not {shown}"
-        result.diagnostics.append(_diagnostic("error", message, name, doc.position(())))
+    if not isinstance(value, dict) or not value.keys() & {"version", "meters"}:
+        # not a meter file (a .env, another tool's YAML): nothing of it is quoted
+        message = f"the top level must be a mapping (version: 1, meters: ...), not {_excerpt(value)}"
+        result.diagnostics = [_diagnostic("error", message, name, doc.position(()))]
         return result
     findings = list(check_document(value))
     flagged.update(f.path for f in findings if f.covers_schema)
@@ -160,6 +99,16 @@ def load_file(name: str, data: bytes) -> LoadedFile:
     result.tests, problems = collect_tests(name, doc, bad_tests)
     result.diagnostics.extend(problems)
     return result
+
+
+def _excerpt(value: Any) -> str:
+    """What a file that is not a meter file holds, redacted: its kind, and at most the first
+    three characters of a text."""
+    if isinstance(value, dict):
+        return "a mapping without version: or meters: (is this a meter file?)"
+    if isinstance(value, str) and len(value) > 3:
+        return f"a text ({value[:3]!r}…, {len(value)} characters)"
+    return describe_value(value)
 
 
 def _collect(result: LoadedFile, doc: YamlDocument, bad_keys: set[Any], org_ok: bool) -> None:
@@ -187,7 +136,7 @@ def _merge(loaded: list[LoadedFile], config: Config) -> None:
     keys: dict[str, Location] = {}
     pins: dict[str, tuple[str, Location | None]] = {}
     duplicates: set[tuple[str, Location]] = set()
-    every_key = [key for file in loaded for key, _ in file.keys]
+    every_key = {key for file in loaded for key, _ in file.keys}
     for file in loaded:
         file.diagnostics.extend(unknown_keys(file.tests, every_key))
         config.tests.extend(file.tests)
@@ -251,6 +200,3 @@ def _diagnostic(
     line, col = position or (1, 1)
     return Diagnostic(severity, message, Location(name, line, col))
 
-
-def _unlocated(message: str) -> Diagnostic:
-    return Diagnostic("error", message)

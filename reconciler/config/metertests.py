@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,15 +98,15 @@ def _from_file(
     return files[display], display, None
 
 
-def unknown_keys(tests: Iterable[MeterTest], keys: Iterable[str]) -> list[Diagnostic]:
-    """An error for each expectation naming a meter key that no file defines."""
-    known = sorted(set(keys))
+def unknown_keys(tests: Iterable[MeterTest], known: AbstractSet[str]) -> list[Diagnostic]:
+    """An error for each expectation naming a meter key that no file defines (``known``:
+    every key defined; sorted only when a name is unknown, for the suggestion)."""
     problems = []
     for test in tests:
         for key in test.expect:
             if key in known:
                 continue
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             where = describe_path(("tests", test.name, "expect", key))
             problems.append(Diagnostic(

@@ -37,6 +37,11 @@ class Config:
     files: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     tests: list[MeterTest] = field(default_factory=list)  # the `tests:` of every file
+    #: Of the files' names and bytes as read (once) and checked: what a plan was made from.
+    digest: str = ""
+    #: False when part of a meter path could not be read (an unreadable or linked directory,
+    #: a link out of it, a file that vanished): nothing may be pruned on such a reading.
+    complete: bool = True
 
     @property
     def errors(self) -> list[Diagnostic]:

@@ -65,7 +65,6 @@ def read_simple(
 class _Reader(LineReader):
     def __init__(self, text: str, max_depth: int, record_depth: int | None) -> None:
         super().__init__(max_depth, record_depth)
-        self.block_words: dict[str, Any] = {}  # scalars seen as a whole `key: word` line
         # the lines that hold something: (line number (1-based), indent, content)
         self.lines: list[tuple[int, int, str]] = []
         for number, line in enumerate(text.split("\n"), 1):
