@@ -18,7 +18,21 @@ from reconciler.render.chart import bucket_label, chart_rows
 from reconciler.render.numbers import number_text
 from reconciler.render.style import Styler, is_terminal, use_color
 from reconciler.rules import INTERVALS
+from reconciler.timestamps import TimestampError, json_timestamp, parse_timestamp
 from reconciler.usage.timerange import check_range, parse_moment, parse_zone
+
+
+def _plain_number(value: object) -> object:
+    """``6.0`` as ``6`` (as the text output shows it); other numbers as they are."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _one_format(timestamp: object) -> object:
+    """A timestamp of Polar's answer in the JSON output's one format (``...Z``)."""
+    try:
+        return json_timestamp(parse_timestamp(timestamp))
+    except TimestampError:
+        return timestamp
 
 
 def _csv(buckets: list[dict[str, object]]) -> str:
@@ -26,7 +40,7 @@ def _csv(buckets: list[dict[str, object]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["timestamp", "quantity"])
     for b in buckets:
-        writer.writerow([b["timestamp"], b["quantity"]])
+        writer.writerow([_one_format(b["timestamp"]), _plain_number(b["quantity"])])
     return out.getvalue()
 
 
@@ -69,8 +83,10 @@ def command(
     if fmt == "json":
         document = {
             "meter": {"id": meter["id"], "key": key, "name": meter.get("name")},
-            "start_timestamp": first.isoformat(), "end_timestamp": last.isoformat(),
-            "interval": interval, "timezone": zone_name, "quantities": buckets, "total": total,
+            "start_timestamp": json_timestamp(first), "end_timestamp": json_timestamp(last),
+            "interval": interval, "timezone": zone_name,
+            "quantities": [{**b, "timestamp": _one_format(b["timestamp"])} for b in buckets],
+            "total": total,
         }
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return

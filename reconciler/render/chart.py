@@ -7,7 +7,9 @@ from collections.abc import Callable, Sequence
 from datetime import tzinfo
 
 from reconciler.render.numbers import number_text
+from reconciler.rules import INTERVALS
 from reconciler.timestamps import TimestampError, parse_timestamp
+from reconciler.usage.engine.quantities import truncate
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 FULL = "█"
@@ -25,12 +27,16 @@ def bar(value: float, most: float, width: int) -> str:
 
 
 def bucket_label(timestamp: str, interval: str, zone: tzinfo) -> str:
-    """A bucket's start, in ``zone``, as precise as its interval: ``2026-10-01``."""
+    """The start of the bucket holding ``timestamp`` (a point of Polar's series, which need not
+    be a bucket's start: a week's series from a Sunday holds Monday-Sunday weeks), in
+    ``zone``, as precise as its interval: ``2026-10-01``."""
     try:
-        moment = parse_timestamp(timestamp, naive=zone).astimezone(zone)
+        moment = parse_timestamp(timestamp, naive=zone)
     except TimestampError:
         return timestamp
-    return moment.strftime(LABELS.get(interval, "%Y-%m-%d %H:%M"))
+    if interval in INTERVALS:
+        moment = truncate(moment, interval, zone)
+    return moment.astimezone(zone).strftime(LABELS.get(interval, "%Y-%m-%d %H:%M"))
 
 
 def chart_rows(

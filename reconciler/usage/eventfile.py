@@ -21,8 +21,6 @@ from reconciler.usage.engine import Event, EventError, parse_event
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 YAML_SUFFIXES = (".yaml", ".yml")
-#: Problems reported per file at the most; the rest are counted.
-MOST_PROBLEMS = 20
 
 
 @dataclass(frozen=True)
@@ -60,14 +58,6 @@ class EventBatch:
     def problem(self, message: str, location: Location | None) -> None:
         self.problems.append(EventProblem(message, location))
 
-    def trimmed(self, display: str) -> EventBatch:
-        """At most :data:`MOST_PROBLEMS` problems, then one that counts the rest."""
-        if len(self.problems) > MOST_PROBLEMS:
-            more = len(self.problems) - MOST_PROBLEMS
-            self.problems = self.problems[:MOST_PROBLEMS] + [
-                EventProblem(f"{display}: and {more} more bad events", None)
-            ]
-        return self
 
 
 def read_event_file(path: Path, display: str | None = None, now: datetime | None = None) -> EventBatch:
@@ -89,7 +79,7 @@ def read_event_file(path: Path, display: str | None = None, now: datetime | None
     suffix = path.suffix.lower()
     if suffix in YAML_SUFFIXES:
         _read_yaml(data, display, now, batch)
-        return batch.trimmed(display)
+        return batch
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -105,7 +95,7 @@ def read_event_file(path: Path, display: str | None = None, now: datetime | None
             "(one JSON event a line), .json or .yaml (a list of events)",
             None,
         )
-    return batch.trimmed(display)
+    return batch
 
 
 def inline_events(
@@ -120,12 +110,11 @@ def inline_events(
 
 
 def load_events_option(path: str) -> list[SampleEvent]:
-    """For a command-line option: every event of the file, or one UserError for the problems."""
+    """For a command-line option: every event of the file, or one UserError listing every
+    problem, a line each."""
     batch = read_event_file(Path(path), path)
     if batch.problems:
-        first = str(batch.problems[0])
-        more = len(batch.problems) - 1
-        raise UserError(first + (f" (and {more} more problems)" if more else ""))
+        raise UserError("\n".join(str(p) for p in batch.problems))
     return batch.events
 
 

@@ -70,7 +70,7 @@ def test_quantities_json_csv_and_filters(api: Api) -> None:
     assert [b["quantity"] for b in doc["quantities"]] == DAILY_INPUT
     assert doc["total"] == 23100
     csv = cli("quantities", "llm-input-tokens", *WEEK, "--format", "csv", env=api.env).out
-    assert csv.splitlines()[:2] == ["timestamp,quantity", "2026-10-01T00:00:00Z,2650.0"]
+    assert csv.splitlines()[:2] == ["timestamp,quantity", "2026-10-01T00:00:00Z,2650"]
     acme = json.loads(cli("quantities", "llm-input-tokens", *WEEK, "--external-customer-id", "acme",
                           "--format", "json", env=api.env).out)
     assert acme["total"] == 4100
@@ -78,7 +78,8 @@ def test_quantities_json_csv_and_filters(api: Api) -> None:
                  "2026-10-31T23:00:00+00:00", "--interval", "week", "--timezone", "Europe/Paris",
                  env=api.env)
     assert weekly.code == 0, weekly.text
-    assert weekly.out.splitlines()[1].startswith("2026-10-01  ")  # 02:00 in Paris
+    # the first bucket is the week (Monday to Sunday, Paris) holding 2026-10-01 02:00
+    assert weekly.out.splitlines()[1].startswith("2026-09-28  ")
     assert weekly.out.splitlines()[-1] == "Total: 9"
 
 

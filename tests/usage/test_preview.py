@@ -111,7 +111,9 @@ def test_bad_events_stop_before_any_request(api: Api, changed: Path, tmp_path: P
     api.clear_requests()
     run = cli("plan", "--events", str(bad), str(changed), env=api.env)
     assert run.code == 1
-    assert run.err == f"Error: {bad}:2:1: bad event: metadata: Input should be a valid dictionary (and 1 more problems)\n"
+    assert run.err == (f"Error: {bad}:2:1: bad event: metadata: Input should be a valid dictionary\n"
+                       f"{bad}:3:2: not a JSON event: Expecting property name enclosed in double "
+                       "quotes\n")
     assert api.requests() == []
     missing = cli("plan", "--events", str(tmp_path / "none.jsonl"), str(changed), env=api.env)
     assert missing.err == f"Error: {tmp_path}/none.jsonl: no such events file\n"

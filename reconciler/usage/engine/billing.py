@@ -50,7 +50,7 @@ def billing_clause_matches(clause: dict[str, Any], event: Event) -> bool:
     elif prop == "timestamp":
         if not isinstance(expected, int):
             return False
-        actual = int(event.timestamp.timestamp())
+        actual = event.epoch
     else:
         actual = as_stored(lookup(event.metadata, prop))
         if actual is None:

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.rules import EVENT_SOURCES
-from reconciler.timestamps import TimestampError
-from reconciler.timestamps import parse_timestamp as parse_moment
 from reconciler.usage import ingest
 
 
@@ -28,27 +26,6 @@ class Event:
     @property
     def epoch(self) -> int:
         return int(self.timestamp.timestamp())
-
-
-def parse_timestamp(value: Any) -> datetime:
-    """An ISO 8601 timestamp with a timezone, as Polar's ingest requires."""
-    try:
-        return parse_moment(value)
-    except TimestampError as exc:
-        raise EventError(f"timestamp {exc}") from None
-
-
-def _check_metadata(metadata: Any, path: str = "metadata") -> dict[str, Any]:
-    if not isinstance(metadata, dict):
-        raise EventError(f"{path} must be a mapping")
-    for key, value in metadata.items():
-        if not isinstance(key, str):
-            raise EventError(f"{path} keys must be strings")
-        if isinstance(value, dict):
-            _check_metadata(value, f"{path}.{key}")
-        elif not isinstance(value, str | int | float | bool):
-            raise EventError(f"{path}.{key} must be a string, number or boolean")
-    return metadata
 
 
 def parse_event(data: Any, now: datetime | None = None) -> Event:
