@@ -9,6 +9,7 @@ from types import FrameType
 
 import click
 
+from reconciler.emulator.billing import BillingTimer
 from reconciler.emulator.core import PERSONAL_TOKEN_PREFIX, Emulator
 from reconciler.emulator.faults import FaultPolicy
 from reconciler.emulator.server import make_server
@@ -41,12 +42,17 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 @click.option("--rate-limit-window", default=60.0, show_default=True,
               type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="The rate limit's fixed window.")
+@click.option("--billing-interval", default=None, type=click.FloatRange(min=0, min_open=True),
+              metavar="SECONDS",
+              help="Lock meters only at billing passes every SECONDS, as Polar's billing job "
+                   "does (every 15 minutes); default: the request that brings matching events "
+                   "locks at once. POST /_emulator/billing runs a pass now.")
 @click.option("--seed", default=None, type=int, metavar="N",
               help="Seed for the random faults, to replay a run (default: a random one).")
 def command(
     host: str, port: int, token: str | None, organization_id: str | None, state: Path | None,
     verbose: bool, latency_ms: int, fail_rate: float, drop_rate: float, rate_limit: int | None,
-    rate_limit_window: float, seed: int | None,
+    rate_limit_window: float, billing_interval: float | None, seed: int | None,
 ) -> None:
     """Run an emulator of Polar's meters API until Ctrl-C.
 
@@ -62,7 +68,8 @@ def command(
         window_seconds=rate_limit_window, seed=seed,
     )
     try:
-        emulator = Emulator(token=token, organization_id=organization_id, state_path=state)
+        emulator = Emulator(token=token, organization_id=organization_id, state_path=state,
+                            billing_interval=billing_interval)
     except (ValueError, UserError) as exc:
         raise click.ClickException(str(exc)) from None
     try:
@@ -81,10 +88,17 @@ def command(
         click.echo("Point polar-meters at it with:")
         click.echo(f"  {env} polar-meters plan")
         click.echo(f"Faults: {faults.describe()}")
+        click.echo("Billing: " + (
+            "the request that brings matching events locks the meter" if billing_interval is None
+            else f"a pass every {billing_interval:g} s locks the meters events match"))
         click.echo("Press Ctrl-C to stop.")
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, _stop)
+        timer = BillingTimer(emulator, billing_interval).start() if billing_interval else None
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             click.echo("Stopped.")
+        finally:
+            if timer is not None:
+                timer.stop()

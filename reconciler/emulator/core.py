@@ -93,8 +93,12 @@ class Emulator:
         token: str | None = None,
         organization_id: str | None = None,
         state_path: str | Path | None = None,
+        billing_interval: float | None = None,
     ) -> None:
         self._lock = threading.RLock()
+        #: None: each ingest (or credit) bills its events at once, locking the meters they
+        #: match; else seconds between billing passes (billing.py; the caller runs the timer).
+        self.billing_interval = billing_interval
         self._state = StateFile(Path(state_path)) if state_path is not None else None
         state = self._state.read() if self._state is not None else {}
         chosen_org = organization_id or state.get("organization_id") or str(uuid.uuid4())

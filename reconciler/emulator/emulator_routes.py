@@ -1,7 +1,9 @@
 """The emulator-only endpoints under /_emulator/ (token required, no version header):
 POST /_emulator/meters/{id}/lock, POST and DELETE /_emulator/meters/{id}/attach
 (`{"to": "product"|"benefit"}`: Polar then refuses to archive the meter),
-POST /_emulator/customer-meters/credit, GET and DELETE /_emulator/requests."""
+POST /_emulator/customer-meters/credit and /_emulator/customer-meters/reset (Polar's
+meter.credited and meter.reset system events), POST /_emulator/billing (a billing pass now:
+`{"locked": [meter ids]}`), GET and DELETE /_emulator/requests."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import re
 from typing import Any
 
 from reconciler.emulator import validation
+from reconciler.emulator.billing import billing_pass
 from reconciler.emulator.bodies import read_json
 from reconciler.emulator.fields import Invalid
 from reconciler.emulator.refusals import NotFound, Unauthorized
@@ -26,7 +29,9 @@ from reconciler.emulator.wire import (
 
 _LOCK_PATH = re.compile(r"/_emulator/meters/([^/]+)/lock")
 _ATTACH_PATH = re.compile(r"/_emulator/meters/([^/]+)/attach")
-_CREDIT_PATH = "/_emulator/customer-meters/credit"
+_CREDIT_PATHS = {"/_emulator/customer-meters/credit": "credited",
+                 "/_emulator/customer-meters/reset": "reset"}
+_BILLING_PATH = "/_emulator/billing"
 _REQUESTS_PATH = "/_emulator/requests"
 
 
@@ -40,8 +45,12 @@ def answer(request: Request) -> Response:
     if path == _REQUESTS_PATH:
         return _requests(request)
     try:
-        if path == _CREDIT_PATH:
-            return _credit(request)
+        if path in _CREDIT_PATHS:
+            return _credit(request, _CREDIT_PATHS[path])
+        if path == _BILLING_PATH:
+            if method != "POST":
+                return method_not_allowed("POST")
+            return json_response(200, {"locked": billing_pass(emulator)})
         if match := _ATTACH_PATH.fullmatch(path):
             return _attach(request, match.group(1))
         match = _LOCK_PATH.fullmatch(path)
@@ -94,13 +103,14 @@ def _attach(request: Request, meter_id: str) -> Response:
     return json_response(200, {"meter_id": meter_id, "attached": attached})
 
 
-def _credit(request: Request) -> Response:
-    """`{"meter_id", "customer_id" | "external_customer_id", "units": int, "rollover"?}`."""
+def _credit(request: Request, kind: str) -> Response:
+    """`{"meter_id", "customer_id" | "external_customer_id", "units": int, "rollover"?}`
+    (a reset takes no units)."""
     if request.method != "POST":
         return method_not_allowed("POST")
     try:
         body = _emulator_body(request)
-        units = body.get("units")
+        units = body.get("units", 0 if kind == "reset" else None)
         if not isinstance(units, int) or isinstance(units, bool):
             raise ValueError("units must be an integer")
         meter_id = validation.path_id(str(body.get("meter_id")))
@@ -110,7 +120,7 @@ def _credit(request: Request) -> Response:
         customer_meter = Usage(request.emulator).credit(
             meter_id, units, customer_id=customer_id,
             external_customer_id=body.get("external_customer_id"),
-            rollover=bool(body.get("rollover", False)),
+            rollover=bool(body.get("rollover", False)), kind=kind,
         )
     except Invalid:
         return _refusal("meter_id and customer_id must be UUID4s")

@@ -77,22 +77,26 @@ class StoredEvent:
 
 @dataclass(frozen=True)
 class Credit:
-    """Units credited to a customer on a meter (Polar: a ``meter.credited`` event)."""
+    """Units credited to a customer on a meter (Polar: a ``meter.credited`` event), or, with
+    kind ``reset``, the customer meter reset (a ``meter.reset`` event: consumption and
+    credits count again from zero)."""
 
     customer_id: str
     meter_id: str
     units: int
     rollover: bool
     created_at: datetime
+    kind: str = "credited"
 
     def to_state(self) -> dict[str, Any]:
         return {"customer_id": self.customer_id, "meter_id": self.meter_id, "units": self.units,
-                "rollover": self.rollover, "created_at": self.created_at.isoformat()}
+                "rollover": self.rollover, "created_at": self.created_at.isoformat(),
+                "kind": self.kind}
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> Credit:
         return cls(data["customer_id"], data["meter_id"], data["units"], data["rollover"],
-                   datetime.fromisoformat(data["created_at"]))
+                   datetime.fromisoformat(data["created_at"]), data.get("kind", "credited"))
 
 
 class EventStore:

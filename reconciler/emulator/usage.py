@@ -5,8 +5,8 @@ nothing of HTTP; the numbers come from reconciler.usage.engine, the same engine 
 Polar's rules kept here (NOTES.md "Events, quantities", server/polar/event/,
 meter/service.py, customer_meter/):
 
-- Ingest: an active meter that matches an ingested event is locked (its filter and
-  aggregation frozen); archived meters do not count new events. Events whose
+- Ingest does not lock a meter: a billing pass does (billing.py; by default right after
+  the ingest, so the same request locks); archived meters do not count new events. Events whose
   ``external_id`` was seen already are skipped and counted as ``duplicates``.
 - Events list and quantities match events by the meter's filter and aggregation whatever
   the meter's state: an archived meter can still be queried, and counts every event.
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from reconciler.emulator import usage_validation
+from reconciler.emulator import billing, usage_validation
 from reconciler.emulator.auth import READ_SCOPES, Principal
 from reconciler.emulator.core import Emulator
 from reconciler.emulator.customers import Customer
@@ -144,10 +144,8 @@ class Usage:
                 )
                 new.append(self.store.add(event, data["external_id"], now))
                 inserted += 1
-            for meter in self.emulator.meter_records():
-                if meter.archived_at is None and not meter.locked:
-                    meter.locked = bool(self.store.matching(meter.filter, meter.aggregation, new))
             self.emulator.save()
+            billing.after_request(self.emulator, new)
         return {"inserted": inserted, "duplicates": duplicates}
 
     def _check_organizations(self, created: list[dict[str, Any]], caller: Principal) -> None:
@@ -302,6 +300,10 @@ class Usage:
                 if customer is None:
                     continue
                 mine, granted = by_customer.get(customer_id, []), credits.get(customer_id, [])
+                resets = [c.created_at for c in granted if c.kind == "reset"]
+                if resets:  # a meter.reset: everything before it is forgotten
+                    mine = [e for e in mine if e.ingested_at > max(resets)]
+                    granted = [c for c in granted if c.created_at >= max(resets)]
                 moments = [e.ingested_at for e in mine] + [c.created_at for c in granted]
                 found.append(_CustomerMeter(
                     id=customer_meter_id(customer_id, meter.id), customer=customer, meter=meter,
@@ -355,16 +357,18 @@ class Usage:
     def credit(
         self, meter_id: str, units: int, *, customer_id: str | None = None,
         external_customer_id: str | None = None, rollover: bool = False,
+        kind: str = "credited",
     ) -> dict[str, Any]:
         """Emulator-only: credit ``units`` (may be negative) to a customer on a meter, as a
-        meter-credit benefit would; the customer is created if unknown. Returns the
-        customer meter."""
+        meter-credit benefit would (``kind="reset"``: reset the customer meter instead); the
+        customer is created if unknown. Returns the customer meter."""
         if (customer_id is None) == (external_customer_id is None):
             raise ValueError("give exactly one of customer_id and external_customer_id")
         now = datetime.now(UTC)
         with self.emulator.mutex:
             meter = self.emulator.meter_record(meter_id)
             customer = self.store.customers.resolve(customer_id, external_customer_id, now)
-            self.store.credit(Credit(customer.id, meter.id, units, rollover, now))
+            self.store.credit(Credit(customer.id, meter.id, units, rollover, now, kind))
             self.emulator.save()
+            billing.after_request(self.emulator)
             return self.get_customer_meter(customer_meter_id(customer.id, meter.id))
