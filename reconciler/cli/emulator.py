@@ -47,12 +47,16 @@ def _stop(signum: int, frame: FrameType | None) -> None:
               help="Lock meters only at billing passes every SECONDS, as Polar's billing job "
                    "does (every 15 minutes); default: the request that brings matching events "
                    "locks at once. POST /_emulator/billing runs a pass now.")
+@click.option("--unstable-sort", is_flag=True,
+              help="Order meters of equal sort keys anew on every listing, as Polar's sort "
+                   "without a tie-breaker may: pages then overlap or skip.")
 @click.option("--seed", default=None, type=int, metavar="N",
               help="Seed for the random faults, to replay a run (default: a random one).")
 def command(
     host: str, port: int, token: str | None, organization_id: str | None, state: Path | None,
     verbose: bool, latency_ms: int, fail_rate: float, drop_rate: float, rate_limit: int | None,
-    rate_limit_window: float, billing_interval: float | None, seed: int | None,
+    rate_limit_window: float, billing_interval: float | None, unstable_sort: bool,
+    seed: int | None,
 ) -> None:
     """Run an emulator of Polar's meters API until Ctrl-C.
 
@@ -69,7 +73,7 @@ def command(
     )
     try:
         emulator = Emulator(token=token, organization_id=organization_id, state_path=state,
-                            billing_interval=billing_interval)
+                            billing_interval=billing_interval, unstable_sort=unstable_sort)
     except (ValueError, UserError) as exc:
         raise click.ClickException(str(exc)) from None
     try:

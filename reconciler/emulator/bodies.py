@@ -67,3 +67,29 @@ def body_errors(check: Callable[[Any], Any], body: Any) -> list[Detail]:
     except Invalid as exc:
         return exc.errors
     return []
+
+
+#: Polar's (Starlette's) limit on a request body.
+MAX_BODY = 10 * 1024 * 1024
+
+
+def length_refusal(
+    method: str, headers: Mapping[str, str], require_length: bool = True
+) -> Response | None:
+    """What Polar answers before reading a body: 411 for a POST/PATCH without a length
+    (chunked), 400 for a length that is not a number, 413 over 10 MiB; None to read on.
+    `headers` names in lowercase; `require_length` false: no 411 (emulator-only paths)."""
+    declared = headers.get("content-length")
+    if declared is None:
+        if require_length and method in ("POST", "PATCH"):
+            return json_response(411, {"error": "LengthRequired",
+                                       "detail": "A Content-Length header is required."})
+        return None
+    text = declared.strip()
+    if not text.isascii() or not text.isdigit():
+        return json_response(400, {"error": "BadRequest",
+                                   "detail": "Invalid Content-Length header."})
+    if int(text) > MAX_BODY:
+        return json_response(413, {"error": "RequestBodyTooLarge",
+                                   "detail": "The request body is too large (over 10 MiB)."})
+    return None

@@ -40,6 +40,7 @@ from reconciler.emulator.meters import (
     jsonb_metadata,
     jsonb_text,
     name_key,
+    shuffled_ties,
 )
 from reconciler.emulator.refusals import (
     EmulatorError,
@@ -94,11 +95,15 @@ class Emulator:
         organization_id: str | None = None,
         state_path: str | Path | None = None,
         billing_interval: float | None = None,
+        unstable_sort: bool = False,
     ) -> None:
         self._lock = threading.RLock()
         #: None: each ingest (or credit) bills its events at once, locking the meters they
         #: match; else seconds between billing passes (billing.py; the caller runs the timer).
         self.billing_interval = billing_interval
+        #: Sorts without a tie-breaker, as PostgreSQL may: each listing orders equal keys
+        #: anew, so pages can overlap or skip (meters.py `shuffled_ties`).
+        self.unstable_sort = unstable_sort
         self._state = StateFile(Path(state_path)) if state_path is not None else None
         state = self._state.read() if self._state is not None else {}
         chosen_org = organization_id or state.get("organization_id") or str(uuid.uuid4())
@@ -163,6 +168,8 @@ class Emulator:
                 selected = self._select(organization_ids, query, is_archived, metadata or {})
                 self._listing = (key, _sorted(selected, sorting))
             meters = self._listing[1]
+            if self.unstable_sort:
+                meters = shuffled_ties(meters, lambda m: _sort_key(m, sorting))
             limit = min(limit, MAX_LIMIT)
             start = (page - 1) * limit
             items = [m.to_json() for m in meters[start : start + limit]]
@@ -194,6 +201,7 @@ class Emulator:
         caller = self.caller(principal, WRITE_SCOPES)
         data = _validated(validation.meter_create, body)
         organization_id = self._payload_organization(caller, data["organization_id"])
+        now = datetime.now(UTC)
         meter = MeterRecord(
             id=str(uuid.uuid4()),
             organization_id=organization_id,
@@ -204,7 +212,8 @@ class Emulator:
             filter=data["filter"],
             aggregation=data["aggregation"],
             metadata=jsonb_metadata(data["metadata"]),
-            created_at=datetime.now(UTC),
+            created_at=now,
+            modified_at=now,  # create updates the row once (NOTES.md "Schemas")
         )
         with self.writing():
             # Polar sets the lock at once when existing events already match the meter.
@@ -221,7 +230,11 @@ class Emulator:
                     organization_id,
                 )
             return self.organization_id
-        if organization_id not in (None, self.organization_id):
+        if organization_id is None:  # whatever the number of organizations the user has
+            raise field_error(
+                "missing", "organization_id", "organization_id is required.", None
+            )
+        if organization_id != self.organization_id:
             raise field_error(
                 "value_error", "organization_id", "Organization not found.", organization_id
             )
@@ -341,6 +354,13 @@ class Emulator:
                 "meters": [m.to_state() for m in self._meters.values()],
                 **self.store.to_state(),
             })
+
+
+def _sort_key(meter: MeterRecord, sorting: Sequence[str]) -> tuple[Any, ...]:
+    return tuple(
+        name_key(meter.name) if c.removeprefix("-") == "name" else meter.created_at
+        for c in sorting
+    )
 
 
 def _sorted(meters: list[MeterRecord], sorting: Sequence[str]) -> list[MeterRecord]:

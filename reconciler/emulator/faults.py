@@ -9,9 +9,9 @@ so tests can always look at the state. What each fault does:
 - rate limit: Polar's limiter (asgi-ratelimit on Redis, outside every other middleware): a
   per-identity counter whose fixed window opens at the identity's first request and lasts
   `window_seconds`. Identity here: the Authorization header's exact value; requests without
-  one share a bucket. Beyond the limit: 429, an empty body and `retry-after` = the window's
-  length in whole seconds, not the time left - Polar's Lua script returns the rule's TTL
-  constant. Refused requests do not count against the window, as there.
+  one share a bucket. Beyond the limit: 429, an empty body, `Polar-Version` (the limiter
+  runs inside Polar's version middleware) and `retry-after` = the window's length in whole
+  seconds, not the time left - Polar's Lua script returns the rule's TTL constant. Refused requests do not count against the window, as there.
 - fail: a share of the admitted requests is answered 500, 502 or 503 (one of the three at
   random) without reaching the emulator, so nothing is written and nothing is logged in
   /_emulator/requests. 500 is what Starlette answers for an unhandled error (text/plain

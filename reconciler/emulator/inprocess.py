@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 
 from reconciler.emulator.app import handle, split_target
+from reconciler.emulator.bodies import length_refusal
 from reconciler.emulator.core import Emulator
+from reconciler.emulator.faults import exempt
 
 
 def transport(emulator: Emulator) -> httpx.BaseTransport:
@@ -13,7 +15,11 @@ def transport(emulator: Emulator) -> httpx.BaseTransport:
 
     def respond(request: httpx.Request) -> httpx.Response:
         path, query = split_target(request.url.raw_path.decode("ascii"))
-        answer = handle(emulator, request.method, path, query, request.headers, request.read())
+        lowered = {name.lower(): value for name, value in request.headers.items()}
+        refusal = length_refusal(request.method, lowered, not exempt(path))
+        answer = refusal or handle(
+            emulator, request.method, path, query, request.headers, request.read()
+        )
         return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
 
     return httpx.MockTransport(respond)

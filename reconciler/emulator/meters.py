@@ -3,18 +3,22 @@ JSONB metadata, ILIKE name queries, the name collation, one listing page."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler.emulator.timefmt import timestamp
 from reconciler.rules import PAGE_LIMIT_MAX
 
 MAX_LIMIT = PAGE_LIMIT_MAX
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,17 @@ def ilike(query: str) -> re.Pattern[str]:
 def name_key(name: str) -> tuple[str, str]:
     """An approximation of a locale collation: case-insensitive, lowercase first on ties."""
     return name.casefold(), name.swapcase()
+
+
+def shuffled_ties(items: list[T], key: Callable[[T], Any]) -> list[T]:
+    """`items` (sorted by `key`) with each run of equal keys in a new random order: what a
+    sort without a tie-breaker may give on every query."""
+    result: list[T] = []
+    for _, run in itertools.groupby(items, key):
+        tied = list(run)
+        random.shuffle(tied)
+        result.extend(tied)
+    return result
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -10,6 +10,7 @@ from typing import Any
 from reconciler.emulator import usage_validation, validation
 from reconciler.emulator.auth import READ_SCOPES, WRITE_SCOPES, Principal
 from reconciler.emulator.bodies import body_errors, missing_body
+from reconciler.emulator.event_list import EventList
 from reconciler.emulator.fields import Detail, Invalid
 from reconciler.emulator.usage import CUSTOMER_METERS_READ, EVENTS_READ, EVENTS_WRITE, Usage
 from reconciler.emulator.wire import Request, Response, json_response
@@ -81,6 +82,11 @@ def _events(request: Request, principal: Principal) -> Response:
     return json_response(200, Usage(request.emulator).list_events(principal, **query).to_json())
 
 
+def _event_names(request: Request, principal: Principal) -> Response:
+    query = usage_validation.event_names_query(request.query)
+    return json_response(200, EventList(request.emulator).names(principal, **query).to_json())
+
+
 def _event(request: Request, principal: Principal) -> Response:
     event_id = _path_id(request, None)
     return json_response(200, Usage(request.emulator).get_event(event_id, principal))
@@ -107,11 +113,13 @@ _METER: Routes = {"GET": (READ_SCOPES, _get), "PATCH": (WRITE_SCOPES, _update)}
 _QUANTITIES: Routes = {"GET": (READ_SCOPES, _quantities)}
 _EVENTS: Routes = {"GET": (EVENTS_READ, _events)}
 _EVENT: Routes = {"GET": (EVENTS_READ, _event)}
+_EVENT_NAMES: Routes = {"GET": (EVENTS_READ, _event_names)}
 # GET /v1/events/ingest is GET /v1/events/{id} with a bad id, as in Polar's router.
 _INGEST: Routes = {"GET": (EVENTS_READ, _event), "POST": (EVENTS_WRITE, _ingest)}
 _CUSTOMER_METERS: Routes = {"GET": (CUSTOMER_METERS_READ, _customer_meters)}
 _CUSTOMER_METER: Routes = {"GET": (CUSTOMER_METERS_READ, _customer_meter)}
 _FIXED = {"/v1/meters/": _METERS, "/v1/events/": _EVENTS, "/v1/events/ingest": _INGEST,
+          "/v1/events/names": _EVENT_NAMES,
           "/v1/customer-meters/": _CUSTOMER_METERS}
 _PATTERNS = ((_METER_PATH, _METER), (_QUANTITIES_PATH, _QUANTITIES), (_EVENT_PATH, _EVENT),
              (_CUSTOMER_METER_PATH, _CUSTOMER_METER))

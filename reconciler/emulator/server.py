@@ -15,8 +15,10 @@ from typing import Any, Self
 from urllib.parse import unquote
 
 from reconciler.emulator.app import Response, handle, split_target
+from reconciler.emulator.bodies import MAX_BODY, length_refusal
 from reconciler.emulator.core import Emulator
 from reconciler.emulator.faults import FAULTS_PATH, FaultPolicy, exempt
+from reconciler.emulator.validation import api_version
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -31,14 +33,36 @@ class _Handler(BaseHTTPRequestHandler):
         # client's delayed ACK add ~40 ms to every answer.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def __getattr__(self, name: str) -> Any:
+        # Every method reaches the app (TRACE, CONNECT, ...: a JSON 405, never http.server's
+        # HTML 501).
+        if name.startswith("do_"):
+            return self._answer
+        raise AttributeError(name)
+
+    def _target(self) -> str:
+        """The request line's target as sent: http.server folds a leading `//` into `/`,
+        where Polar's router answers 404."""
+        parts = self.requestline.split(" ")
+        return parts[1] if len(parts) == 3 else self.path
+
     def _answer(self) -> None:
+        path, query = split_target(self._target())
+        refusal = length_refusal(self.command, self._lowered(), not exempt(path))
+        if refusal is not None:  # the body is not read: nothing else can follow on this line
+            self.close_connection = True
+            self._send(refusal)
+            return
         body = self._read_body()
-        path, query = split_target(self.path)
         faults = self.server.faults
         if exempt(path):
             self._send(self._emulator_only(path, query, body))
             return
         response = faults.admit(self.headers.get("authorization"))
+        if response is not None and response.status == 429:
+            version = api_version(self.headers.get("polar-version", "").strip())
+            if version is not None:  # the limiter runs inside Polar's version middleware
+                response.headers["polar-version"] = version
         if response is None:
             response = handle(self.server.emulator, self.command, path, query, self.headers, body)
             if faults.drop(self.command, response.status):
@@ -66,18 +90,32 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
+    def _lowered(self) -> dict[str, str]:
+        return {name.lower(): value for name, value in self.headers.items()}
+
     def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            chunks = []
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            while self.rfile.readline().strip():  # trailers, then the blank line
-                pass
-            return b"".join(chunks)
-        return self.rfile.read(int(self.headers.get("content-length") or 0))
+        declared = self.headers.get("content-length")
+        if declared is not None and declared.strip().isdigit():
+            return self.rfile.read(min(int(declared), MAX_BODY))
+        if "chunked" not in self.headers.get("transfer-encoding", "").lower():
+            return b""
+        chunks, total = [], 0
+        while True:
+            size_line = self.rfile.readline(64).split(b";")[0].strip()
+            try:
+                size = int(size_line or b"0", 16)
+            except ValueError:
+                size = 0
+            if size <= 0 or total + size > MAX_BODY:
+                break
+            chunks.append(self.rfile.read(size))
+            total += size
+            self.rfile.readline(64)
+        self.close_connection = True  # trailers or the rest are not read
+        return b"".join(chunks)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = _answer
+    do_TRACE = do_CONNECT = _answer
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:

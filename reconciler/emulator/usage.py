@@ -31,9 +31,10 @@ from reconciler.emulator import billing, usage_validation
 from reconciler.emulator.auth import READ_SCOPES, Principal
 from reconciler.emulator.core import Emulator
 from reconciler.emulator.customers import Customer
+from reconciler.emulator.event_list import EVENTS_READ, EventList, metadata_matches, of_customers
 from reconciler.emulator.events import Credit, StoredEvent
 from reconciler.emulator.fields import Invalid
-from reconciler.emulator.meters import Page, jsonb_text, page_of
+from reconciler.emulator.meters import Page, page_of
 from reconciler.emulator.refusals import (
     NotFound,
     PolarRequestValidationError,
@@ -42,20 +43,12 @@ from reconciler.emulator.refusals import (
 from reconciler.emulator.timefmt import timestamp
 from reconciler.usage.engine import Event, aggregate, quantities, within_limits
 
-EVENTS_READ = frozenset({"events:read", "events:write"})
 EVENTS_WRITE = frozenset({"events:write"})
 CUSTOMER_METERS_READ = frozenset({"customer_meters:read"})
 SPAN_MESSAGE = (
     "The interval is too small for the given date range. "
     "Use a larger interval or reduce the date range."
 )
-
-
-def _metadata_matches(metadata: dict[str, Any], query: dict[str, list[str]]) -> bool:
-    """Polar's metadata query: values of one key OR, keys AND, compared as text."""
-    return all(
-        key in metadata and jsonb_text(metadata[key]) in values for key, values in query.items()
-    )
 
 
 def customer_meter_id(customer_id: str, meter_id: str) -> str:
@@ -166,67 +159,9 @@ class Usage:
         if errors:
             raise PolarRequestValidationError(errors)
 
-    def list_events(
-        self,
-        principal: Principal | None = None,
-        *,
-        page: int = 1,
-        limit: int = 10,
-        sorting: Sequence[str] = ("-timestamp",),
-        start_timestamp: datetime | None = None,
-        end_timestamp: datetime | None = None,
-        organization_id: Sequence[str] | None = None,
-        customer_id: Sequence[str] | None = None,
-        external_customer_id: Sequence[str] | None = None,
-        meter_id: str | None = None,
-        name: Sequence[str] | None = None,
-        source: Sequence[str] | None = None,
-        metadata: dict[str, list[str]] | None = None,
-    ) -> Page:
-        """GET /v1/events/: newest first unless sorted by ``timestamp``; ``meter_id`` lists
-        the events that meter counts (none for an unknown meter)."""
-        self.emulator.caller(principal, EVENTS_READ)
-        with self.emulator.mutex:
-            chosen = list(self.store.events)
-            if organization_id is not None and self.emulator.organization_id not in organization_id:
-                chosen = []
-            if meter_id is not None:
-                try:
-                    meter = self.emulator.meter_record(meter_id)
-                except NotFound:
-                    chosen = []
-                else:
-                    chosen = self.store.matching(meter.filter, meter.aggregation, chosen)
-            if customer_id is not None or external_customer_id is not None:
-                chosen = self._of_customers(chosen, customer_id or (), external_customer_id or ())
-            chosen = [
-                e for e in chosen
-                if (name is None or e.event.name in name)
-                and (source is None or e.event.source in source)
-                and (start_timestamp is None or e.event.timestamp >= start_timestamp)
-                and (end_timestamp is None or e.event.timestamp <= end_timestamp)
-                and _metadata_matches(e.event.metadata, metadata or {})
-            ]
-            chosen.sort(key=lambda e: e.event.timestamp, reverse=sorting[0].startswith("-"))
-            items = [e.to_json(self.store.customers.get(e.customer_id)) for e in chosen]
-        return page_of(items, page, limit)
-
-    def _of_customers(
-        self, events: list[StoredEvent], customer_ids: Sequence[str], external_ids: Sequence[str]
-    ) -> list[StoredEvent]:
-        """Events of these customers, by either identifier: Polar resolves each to the other
-        (every event's customer exists in the emulator, so an unknown customer id selects
-        nothing, and an unknown external id only the events that carry it)."""
-        ids, externals = set(customer_ids), set(external_ids)
-        for customer in self.store.customers.all():
-            if customer.id in ids and customer.external_id is not None:
-                externals.add(customer.external_id)
-            if customer.external_id in externals:
-                ids.add(customer.id)
-        return [
-            e for e in events
-            if e.event.customer_id in ids or e.event.external_customer_id in externals
-        ]
+    def list_events(self, principal: Principal | None = None, **query: Any) -> Page:
+        """GET /v1/events/ (event_list.py)."""
+        return EventList(self.emulator).list_events(principal, **query)
 
     def get_event(self, event_id: str, principal: Principal | None = None) -> dict[str, Any]:
         self.emulator.caller(principal, EVENTS_READ)
@@ -263,8 +198,8 @@ class Usage:
                 }])
             chosen = self.store.matching(meter.filter, meter.aggregation)
             if customer_id is not None or external_customer_id is not None:
-                chosen = self._of_customers(chosen, customer_id or (), external_customer_id or ())
-            chosen = [e for e in chosen if _metadata_matches(e.event.metadata, metadata or {})]
+                chosen = of_customers(self.store, chosen, customer_id or (), external_customer_id or ())
+            chosen = [e for e in chosen if metadata_matches(e.event.metadata, metadata or {})]
             resolved = {id(e.event): e.customer_id for e in chosen}
             result = quantities(
                 meter.aggregation, [e.event for e in chosen], start_timestamp, end_timestamp,

@@ -8,11 +8,13 @@ offline meter tests). Approximation: a date-time that cannot be read gets one ge
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from reconciler.emulator import fields as f
+from reconciler.emulator import validation
 from reconciler.emulator.fields import Loc, uuid4
 from reconciler.emulator.validation import QueryReader, metadata_query
 from reconciler.rules import AGGREGATION_FUNCTIONS as FUNCTIONS
@@ -20,7 +22,8 @@ from reconciler.rules import EARLIEST_QUANTITIES as EARLIEST
 from reconciler.rules import EVENT_SORTINGS, EVENT_SOURCES, INTERVALS
 from reconciler.usage.ingest import aware_datetime, ingest_body
 
-__all__ = ["aware_datetime", "customer_meters_query", "events_query", "ingest_body",
+__all__ = ["aware_datetime", "customer_meters_query", "event_names_query", "events_query",
+           "ingest_body",
            "quantities_query", "timezone_name"]
 
 CUSTOMER_METER_SORTINGS = tuple(
@@ -69,13 +72,53 @@ def events_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     if "meter_id" in reader.last:
         reader.take("meter_id", partial(uuid4, reader.last["meter_id"], ("query", "meter_id")))
     reader.texts("name")
+    _sources(reader)
+    reader.values["query"] = reader.last.get("query")
+    reader.values["filter"] = None
+    if "filter" in reader.last:
+        reader.take("filter", partial(filter_json, reader.last["filter"]))
+    result = reader.result()
+    result["metadata"] = metadata_query(pairs)
+    return result
+
+
+def _sources(reader: QueryReader) -> None:
     reader.values["source"] = None
     if sources := reader.every("source"):
         reader.take("source", partial(f.list_of, sources, ("query", "source"), False,
                                       partial(f.choice, choices=EVENT_SOURCES)))
-    result = reader.result()
-    result["metadata"] = metadata_query(pairs)
-    return result
+
+
+def filter_json(text: str) -> dict[str, Any]:
+    """The events list's `filter`: a meter filter as JSON text; raises Invalid."""
+    loc: Loc = ("query", "filter")
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "too deeply nested"
+        f.fail("json_invalid", loc, f"Invalid JSON: {reason}", text, {"error": reason})
+    try:
+        return validation.filter_(value, loc)
+    except RecursionError:
+        f.fail("recursion_loop", loc, "Recursion error - cyclic reference detected", text)
+
+
+EVENT_NAMES_SORTINGS = tuple(
+    sign + name for name in ("name", "occurrences", "first_seen", "last_seen")
+    for sign in ("", "-")
+)
+
+
+def event_names_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """GET /v1/events/names (default sorting ``-last_seen``); raises Invalid."""
+    reader = QueryReader(pairs)
+    reader.paging(EVENT_NAMES_SORTINGS, "-last_seen")
+    reader.uuids("organization_id")
+    reader.uuids("customer_id")
+    reader.texts("external_customer_id")
+    _sources(reader)
+    reader.values["query"] = reader.last.get("query")
+    return reader.result()
 
 
 def quantities_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
