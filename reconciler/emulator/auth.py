@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.emulator.refusals import Forbidden, Unauthorized
@@ -42,7 +42,7 @@ def check_token(token: str) -> str:
 class Tokens:
     """The emulator's own token (every scope) and the extra ones tests add."""
 
-    def __init__(self, own: str, extra: dict[str, Iterable[str]]) -> None:
+    def __init__(self, own: str, extra: Mapping[str, Iterable[str]]) -> None:
         self.own = check_token(own)
         self._scopes = {token: frozenset(scopes) for token, scopes in extra.items()}
         self._scopes[self.own] = ALL_SCOPES

@@ -41,7 +41,8 @@ def parse_body(headers: Mapping[str, str], body: bytes) -> tuple[Any, Response |
     except _NonFinite as exc:  # NaN/Infinity: Polar could neither store nor echo them
         text = body.decode("utf-8", "replace")
         position, reason = max(text.find(str(exc)), 0), "Expecting value"
-    except (UnicodeDecodeError, LookupError, ValueError):  # e.g. an integer of 5000 digits
+    except (UnicodeDecodeError, LookupError, ValueError, RecursionError):
+        # an integer of 5000 digits, JSON nested deeper than Python's parser goes
         return None, json_response(400, {"detail": "There was an error parsing the body"})
     error = {"type": "json_invalid", "loc": ["body", position], "msg": "JSON decode error",
              "input": {}, "ctx": {"error": reason}}
@@ -51,7 +52,7 @@ def parse_body(headers: Mapping[str, str], body: bytes) -> tuple[Any, Response |
 def json_or_none(body: bytes) -> Any:
     try:
         return json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -13,7 +13,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,16 +31,20 @@ from reconciler.emulator.auth import (
 )
 from reconciler.emulator.events import EventStore
 from reconciler.emulator.fields import Invalid, uuid4
+from reconciler.emulator.journal import CAPACITY as JOURNAL_CAPACITY
 from reconciler.emulator.journal import RequestJournal
 from reconciler.emulator.meters import (
+    ATTACHMENTS,
     MAX_LIMIT,
     MeterRecord,
     Page,
+    check_update,
     ilike,
     jsonb_metadata,
     jsonb_text,
-    name_key,
     shuffled_ties,
+    sort_key,
+    sorted_meters,
 )
 from reconciler.emulator.refusals import (
     EmulatorError,
@@ -52,7 +56,7 @@ from reconciler.emulator.refusals import (
     Unauthorized,
     field_error,
 )
-from reconciler.emulator.statefile import STATE_FORMAT, StateFile
+from reconciler.emulator.statefile import STATE_FORMAT, StateFile, shape_error
 
 __all__ = [
     "ALL_SCOPES", "ATTACHMENTS", "ORGANIZATION_TOKEN_PREFIX", "PERSONAL_TOKEN_PREFIX",
@@ -61,13 +65,6 @@ __all__ = [
     "StateFileError", "Unauthorized", "jsonb_text",
 ]
 
-_LOCKED_MESSAGE = "This field can't be updated because the meter is already aggregating events."
-#: What can hold a meter (emulator-only: Polar's products and benefits are not emulated),
-#: and Polar's refusal to archive it then.
-ATTACHMENTS = {
-    "product": "Cannot archive meter that is still attached to active products",
-    "benefit": "Cannot archive meter that is still referenced by active benefits",
-}
 _UPDATABLE = ("name", "unit", "custom_label", "custom_multiplier", "metadata")
 
 
@@ -96,8 +93,10 @@ class Emulator:
         state_path: str | Path | None = None,
         billing_interval: float | None = None,
         unstable_sort: bool = False,
+        journal_capacity: int | None = JOURNAL_CAPACITY,
     ) -> None:
         self._lock = threading.RLock()
+        self._depth = 0  # writing() blocks entered (they nest: ingest, then its billing)
         #: None: each ingest (or credit) bills its events at once, locking the meters they
         #: match; else seconds between billing passes (billing.py; the caller runs the timer).
         self.billing_interval = billing_interval
@@ -105,20 +104,40 @@ class Emulator:
         #: anew, so pages can overlap or skip (meters.py `shuffled_ties`).
         self.unstable_sort = unstable_sort
         self._state = StateFile(Path(state_path)) if state_path is not None else None
+        self._listing: tuple[tuple[Any, ...], list[MeterRecord]] | None = None
+        # Every change goes through _save, which bumps the revision: a listing's sorted
+        # selection is kept for the next page while the revision stays the same.
+        self._revision = 0
         state = self._state.read() if self._state is not None else {}
         chosen_org = organization_id or state.get("organization_id") or str(uuid.uuid4())
         self.organization_id = _check_organization_id(chosen_org)
         own = token or state.get("token") or ORGANIZATION_TOKEN_PREFIX + secrets.token_urlsafe(32)
-        self._tokens = Tokens(own, state.get("extra_tokens", {}))
+        self._tokens = Tokens(own, {})
         self.token = self._tokens.own
-        self._meters = {m["id"]: MeterRecord.from_state(m) for m in state.get("meters", [])}
-        self.store = EventStore(self.organization_id, state)
-        self.journal = RequestJournal()
-        # Every change goes through _save, which bumps the revision: a listing's sorted
-        # selection is kept for the next page while the revision stays the same.
-        self._revision = 0
-        self._listing: tuple[tuple[Any, ...], list[MeterRecord]] | None = None
-        self._save()
+        self._load(state)
+        self.journal = RequestJournal(journal_capacity)
+        with self.writing():
+            pass  # the state file exists from the start (with this token and organization)
+
+    def _load(self, state: dict[str, Any]) -> None:
+        """Take the meters, extra tokens, events, customers and credits of `state`."""
+        try:
+            extra = {t: frozenset(s) for t, s in state.get("extra_tokens", {}).items()}
+            meters = {m["id"]: MeterRecord.from_state(m) for m in state.get("meters", [])}
+            store = EventStore(self.organization_id, state)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            assert self._state is not None  # only a file holds another shape
+            raise shape_error(self._state.path, exc) from None
+        self._tokens = Tokens(self.token, extra)
+        self._meters = meters
+        self.store = store
+        self._revision += 1
+
+    def refresh(self) -> None:
+        """Reload the state when another process changed the state file since."""
+        if self._state is not None and self._state.changed():
+            with self._lock:
+                self._load(self._state.read())
 
     # -- tokens -----------------------------------------------------------------------------
 
@@ -137,7 +156,9 @@ class Emulator:
         return authorize(principal, scopes)
 
     def caller(self, principal: Principal | None, scopes: frozenset[str]) -> Principal:
-        """`principal` checked for `scopes`; None means the emulator's own token."""
+        """`principal` checked for `scopes`; None means the emulator's own token. Every
+        operation starts here: it first takes what other processes wrote to the state."""
+        self.refresh()
         return authorize(principal or self.principal(self.token), scopes)
 
     # -- meters -----------------------------------------------------------------------------
@@ -166,10 +187,10 @@ class Emulator:
             )
             if self._listing is None or self._listing[0] != key:
                 selected = self._select(organization_ids, query, is_archived, metadata or {})
-                self._listing = (key, _sorted(selected, sorting))
+                self._listing = (key, sorted_meters(selected, sorting))
             meters = self._listing[1]
             if self.unstable_sort:
-                meters = shuffled_ties(meters, lambda m: _sort_key(m, sorting))
+                meters = shuffled_ties(meters, lambda m: sort_key(m, sorting))
             limit = min(limit, MAX_LIMIT)
             start = (page - 1) * limit
             items = [m.to_json() for m in meters[start : start + limit]]
@@ -253,7 +274,7 @@ class Emulator:
         data = _validated(validation.meter_update, body)
         with self.writing() as changed:
             meter = self._find(meter_id)
-            _check_update(meter, data)
+            check_update(meter, data)
             changes = {
                 name: value for name, value in data.items()
                 if name in _UPDATABLE
@@ -331,13 +352,25 @@ class Emulator:
 
     @contextmanager
     def writing(self) -> Iterator[set[str]]:
-        """Hold the emulator's lock for a change, then save it. The change may empty the
-        yielded set to say that nothing changed; an exception saves nothing."""
-        with self._lock:
+        """Hold the emulator's lock (and the state file's, across processes) for a change
+        made on the latest state, then save it. The change may empty the yielded set to say
+        that nothing changed; an exception saves nothing."""
+        with self._lock, self._file_lock():
+            if self._state is not None and self._state.changed() and self._depth == 0:
+                self._load(self._state.read())
+            self._depth += 1
             changed = {"changed"}
-            yield changed
+            try:
+                yield changed
+            finally:
+                self._depth -= 1
             if changed:
                 self._save()
+
+    def _file_lock(self) -> Any:
+        if self._state is None or self._depth > 0:
+            return nullcontext()
+        return self._state.locked()
 
     def save(self) -> None:
         self._save()
@@ -354,36 +387,3 @@ class Emulator:
                 "meters": [m.to_state() for m in self._meters.values()],
                 **self.store.to_state(),
             })
-
-
-def _sort_key(meter: MeterRecord, sorting: Sequence[str]) -> tuple[Any, ...]:
-    return tuple(
-        name_key(meter.name) if c.removeprefix("-") == "name" else meter.created_at
-        for c in sorting
-    )
-
-
-def _sorted(meters: list[MeterRecord], sorting: Sequence[str]) -> list[MeterRecord]:
-    for criterion in reversed(sorting):
-        by_name = criterion.removeprefix("-") == "name"
-        meters.sort(
-            key=(lambda m: name_key(m.name)) if by_name else (lambda m: m.created_at),
-            reverse=criterion.startswith("-"),
-        )
-    return meters
-
-
-def _check_update(meter: MeterRecord, data: dict[str, Any]) -> None:
-    """Polar's refusals of an update: a locked meter's filter or aggregation, an archive
-    while something holds the meter (the whole update is refused)."""
-    if meter.locked:
-        refused = [name for name in ("filter", "aggregation") if name in data]
-        if refused:
-            raise PolarRequestValidationError([
-                {"type": "forbidden", "loc": ["body", name], "msg": _LOCKED_MESSAGE,
-                 "input": data[name]}
-                for name in refused
-            ])
-    if data.get("is_archived") and meter.attached:
-        held_by = "product" if "product" in meter.attached else "benefit"
-        raise field_error("value_error", "is_archived", ATTACHMENTS[held_by], True)

@@ -77,7 +77,7 @@ def _emulator_body(request: Request) -> dict[str, Any]:
     """An emulator-only endpoint's JSON object body (empty when absent); ValueError else."""
     try:
         body = read_json(request.headers, request.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValueError("the body is not JSON") from None
     if body is None:
         return {}

@@ -79,7 +79,10 @@ def _text_matches(stored: StoredEvent, query: str | None) -> bool:
 class EventList:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
-        self.store = emulator.store
+
+    @property
+    def store(self) -> EventStore:
+        return self.emulator.store  # replaced when the state file is reloaded
 
     def _selected(self, organization_id: Sequence[str] | None, customer_id: Sequence[str] | None,
                   external_customer_id: Sequence[str] | None) -> list[StoredEvent]:

@@ -1,6 +1,6 @@
 """The request journal behind GET /_emulator/requests: what clients sent to Polar's paths,
 in order, for tests to read. Never saved; bounded, so a long-running emulator does not grow
-without end once a capacity is given: past it the oldest entries are dropped (and counted)."""
+without end: past `capacity` the oldest entries are dropped (and counted)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import threading
 from collections import deque
 from typing import Any
 
+#: Entries kept at the most (a few MiB): more than any test reads.
+CAPACITY = 10_000
+
 
 class RequestJournal:
-    def __init__(self, capacity: int | None = None) -> None:
+    def __init__(self, capacity: int | None = CAPACITY) -> None:
         self._lock = threading.Lock()
         self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
         self.dropped = 0

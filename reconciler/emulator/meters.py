@@ -8,17 +8,26 @@ import json
 import math
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from reconciler.emulator.refusals import PolarRequestValidationError, field_error
 from reconciler.emulator.timefmt import timestamp
 from reconciler.rules import PAGE_LIMIT_MAX
 
 MAX_LIMIT = PAGE_LIMIT_MAX
 T = TypeVar("T")
+
+_LOCKED_MESSAGE = "This field can't be updated because the meter is already aggregating events."
+#: What can hold a meter (emulator-only: Polar's products and benefits are not emulated),
+#: and Polar's refusal to archive it then.
+ATTACHMENTS = {
+    "product": "Cannot archive meter that is still attached to active products",
+    "benefit": "Cannot archive meter that is still referenced by active benefits",
+}
 
 
 @dataclass(frozen=True)
@@ -161,3 +170,36 @@ class MeterRecord:
             modified_at=_moment(data["modified_at"]), archived_at=_moment(data["archived_at"]),
             locked=bool(data.get("locked")), attached=set(data.get("attached", ())),
         )
+
+
+def sort_key(meter: MeterRecord, sorting: Sequence[str]) -> tuple[Any, ...]:
+    return tuple(
+        name_key(meter.name) if c.removeprefix("-") == "name" else meter.created_at
+        for c in sorting
+    )
+
+
+def sorted_meters(meters: list[MeterRecord], sorting: Sequence[str]) -> list[MeterRecord]:
+    for criterion in reversed(sorting):
+        by_name = criterion.removeprefix("-") == "name"
+        meters.sort(
+            key=(lambda m: name_key(m.name)) if by_name else (lambda m: m.created_at),
+            reverse=criterion.startswith("-"),
+        )
+    return meters
+
+
+def check_update(meter: MeterRecord, data: dict[str, Any]) -> None:
+    """Polar's refusals of an update: a locked meter's filter or aggregation, an archive
+    while something holds the meter (the whole update is refused)."""
+    if meter.locked:
+        refused = [name for name in ("filter", "aggregation") if name in data]
+        if refused:
+            raise PolarRequestValidationError([
+                {"type": "forbidden", "loc": ["body", name], "msg": _LOCKED_MESSAGE,
+                 "input": data[name]}
+                for name in refused
+            ])
+    if data.get("is_archived") and meter.attached:
+        held_by = "product" if "product" in meter.attached else "benefit"
+        raise field_error("value_error", "is_archived", ATTACHMENTS[held_by], True)

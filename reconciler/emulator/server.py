@@ -29,6 +29,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.connection.settimeout(self.server.idle_timeout)  # an idle client is let go
         # Headers and body go out in separate writes: without this, Nagle's algorithm and the
         # client's delayed ACK add ~40 ms to every answer.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -122,18 +123,47 @@ class _Handler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
 
+#: A connection with no request for this long is closed (seconds).
+IDLE_TIMEOUT = 60.0
+#: Connections served at once; one more is answered 503 and closed.
+MAX_CONNECTIONS = 64
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+         b"content-length: 52\r\nconnection: close\r\n\r\n"
+         b'{"detail":"Too many connections to the emulator"}   ')
+
+
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
         self, emulator: Emulator, host: str, port: int, verbose: bool = False,
-        faults: FaultPolicy | None = None,
+        faults: FaultPolicy | None = None, idle_timeout: float = IDLE_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.emulator = emulator
+        self.idle_timeout = idle_timeout
+        self._slots = threading.BoundedSemaphore(max_connections)
         self.verbose = verbose
         self.faults = faults if faults is not None else FaultPolicy()
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """One thread per connection, at most `max_connections` at once: beyond, a 503."""
+        if not self._slots.acquire(blocking=False):
+            try:
+                request.sendall(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     @property
     def url(self) -> str:
@@ -147,10 +177,11 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
 def make_server(
     emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
-    faults: FaultPolicy | None = None,
+    faults: FaultPolicy | None = None, max_connections: int = MAX_CONNECTIONS,
 ) -> EmulatorHTTPServer:
     """Bind (OSError when the port is taken) without serving yet."""
-    return EmulatorHTTPServer(emulator, host, port, verbose, faults)
+    return EmulatorHTTPServer(emulator, host, port, verbose, faults,
+                              max_connections=max_connections)
 
 
 def serve_forever(

@@ -32,7 +32,7 @@ from reconciler.emulator.auth import READ_SCOPES, Principal
 from reconciler.emulator.core import Emulator
 from reconciler.emulator.customers import Customer
 from reconciler.emulator.event_list import EVENTS_READ, EventList, metadata_matches, of_customers
-from reconciler.emulator.events import Credit, StoredEvent
+from reconciler.emulator.events import Credit, EventStore, StoredEvent
 from reconciler.emulator.fields import Invalid
 from reconciler.emulator.meters import Page, page_of
 from reconciler.emulator.refusals import (
@@ -109,7 +109,10 @@ class Usage:
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
-        self.store = emulator.store
+
+    @property
+    def store(self) -> EventStore:
+        return self.emulator.store  # replaced when the state file is reloaded
 
     # -- events -----------------------------------------------------------------------------
 
@@ -123,7 +126,7 @@ class Usage:
         self._check_organizations(created, caller)
         now = datetime.now(UTC)
         inserted = duplicates = 0
-        with self.emulator.mutex:
+        with self.emulator.writing():
             new: list[StoredEvent] = []
             for data in created:
                 if self.store.seen(data["external_id"]):
@@ -137,7 +140,6 @@ class Usage:
                 )
                 new.append(self.store.add(event, data["external_id"], now))
                 inserted += 1
-            self.emulator.save()
             billing.after_request(self.emulator, new)
         return {"inserted": inserted, "duplicates": duplicates}
 
@@ -300,10 +302,9 @@ class Usage:
         if (customer_id is None) == (external_customer_id is None):
             raise ValueError("give exactly one of customer_id and external_customer_id")
         now = datetime.now(UTC)
-        with self.emulator.mutex:
+        with self.emulator.writing():
             meter = self.emulator.meter_record(meter_id)
             customer = self.store.customers.resolve(customer_id, external_customer_id, now)
             self.store.credit(Credit(customer.id, meter.id, units, rollover, now, kind))
-            self.emulator.save()
             billing.after_request(self.emulator)
             return self.get_customer_meter(customer_meter_id(customer.id, meter.id))
