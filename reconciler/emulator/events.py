@@ -14,11 +14,23 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from reconciler.emulator.customers import Customer, Customers
 from reconciler.emulator.timefmt import timestamp
 from reconciler.usage.engine import Event, meter_matches
+
+
+def _output_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Metadata as Polar answers it: `_cost.amount` is a Decimal, sent as its text
+    (CostMetadata-Output), whatever number was ingested."""
+    result = copy.deepcopy(metadata)
+    cost = result.get("_cost")
+    if isinstance(cost, dict) and isinstance(cost.get("amount"), int | float):
+        amount = cost["amount"]
+        cost["amount"] = str(Decimal(repr(amount) if isinstance(amount, float) else amount))
+    return result
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,7 @@ class StoredEvent:
             "label": event.name,
             "name": event.name,
             "source": event.source,
-            "metadata": copy.deepcopy(event.metadata),
+            "metadata": _output_metadata(event.metadata),
         }
 
     def to_state(self) -> dict[str, Any]:

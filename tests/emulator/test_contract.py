@@ -192,3 +192,31 @@ def test_generated_meters_fit_the_spec_and_the_sdk(
     assert checker.checked[-1] == ("POST", "/v1/meters/", 201)
     parsed = sdk.meters.get(answer.json()["id"])
     assert parsed.name == body["name"] and parsed.metadata == answer.json()["metadata"]
+
+
+def test_sdk_parses_every_events_and_customer_meters_answer(sdk: Polar, emu: Any) -> None:
+    """The official SDK reads the events list (filter, query, meter), the event names, ingest
+    and customer meters as the emulator answers them (issue 14)."""
+    calls = {"conjunction": "and",
+             "clauses": [{"property": "name", "operator": "eq", "value": "api_call"}]}
+    meter = sdk.meters.create(name="API calls", filter=calls, aggregation={"func": "count"})
+    events = [{"name": "api_call", "timestamp": "2026-01-01T00:00:00Z",
+               "external_customer_id": "acme", "metadata": {"n": 1, "_cost": {
+                   "amount": 0.5, "currency": "usd"}}},
+              {"name": "llm_call", "external_customer_id": "acme", "metadata": {"_llm": {
+                  "vendor": "openai", "model": "gpt-4o", "input_tokens": 1,
+                  "output_tokens": 2, "total_tokens": 3}}}]
+    ingested = sdk.events.ingest(events=events)
+    assert (ingested.inserted, ingested.duplicates) == (2, 0)
+    listed = sdk.events.list(meter_id=meter.id)
+    assert [e.name for e in listed.items] == ["api_call"]
+    some = sdk.events.list(filter=json.dumps(calls),
+                           query="api", organization_id=emu.core.organization_id)
+    assert some.pagination.total_count == 1
+    names = sdk.events.list_names(sorting=["name"])
+    assert [(n.name, n.occurrences) for n in names.items] == [("api_call", 1), ("llm_call", 1)]
+    customer_meters = sdk.customer_meters.list()
+    assert [cm.consumed_units for cm in customer_meters.items] == [1.0]
+    assert sdk.customer_meters.get(id=customer_meters.items[0].id).meter_id == meter.id
+    with pytest.raises(HTTPValidationError):
+        sdk.events.list(meter_id=str(uuid.uuid4()))
