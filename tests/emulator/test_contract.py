@@ -197,10 +197,10 @@ def test_generated_meters_fit_the_spec_and_the_sdk(
 def test_sdk_parses_every_events_and_customer_meters_answer(sdk: Polar, emu: Any) -> None:
     """The official SDK reads the events list (filter, query, meter), the event names, ingest
     and customer meters as the emulator answers them (issue 14)."""
-    calls = {"conjunction": "and",
+    calls: Any = {"conjunction": "and",
              "clauses": [{"property": "name", "operator": "eq", "value": "api_call"}]}
     meter = sdk.meters.create(name="API calls", filter=calls, aggregation={"func": "count"})
-    events = [{"name": "api_call", "timestamp": "2026-01-01T00:00:00Z",
+    events: Any = [{"name": "api_call", "timestamp": "2026-01-01T00:00:00Z",
                "external_customer_id": "acme", "metadata": {"n": 1, "_cost": {
                    "amount": 0.5, "currency": "usd"}}},
               {"name": "llm_call", "external_customer_id": "acme", "metadata": {"_llm": {
@@ -212,7 +212,7 @@ def test_sdk_parses_every_events_and_customer_meters_answer(sdk: Polar, emu: Any
     assert [e.name for e in listed.items] == ["api_call"]
     some = sdk.events.list(filter=json.dumps(calls),
                            query="api", organization_id=emu.core.organization_id)
-    assert some.pagination.total_count == 1
+    assert getattr(some.pagination, "total_count", None) == 1
     names = sdk.events.list_names(sorting=["name"])
     assert [(n.name, n.occurrences) for n in names.items] == [("api_call", 1), ("llm_call", 1)]
     customer_meters = sdk.customer_meters.list()
