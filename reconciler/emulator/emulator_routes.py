@@ -2,7 +2,8 @@
 POST /_emulator/meters/{id}/lock, POST and DELETE /_emulator/meters/{id}/attach
 (`{"to": "product"|"benefit"}`: Polar then refuses to archive the meter),
 POST /_emulator/customer-meters/credit and /_emulator/customer-meters/reset (Polar's
-meter.credited and meter.reset system events), POST /_emulator/billing (a billing pass now:
+meter.credited and meter.reset system events), POST /_emulator/customers (`{"external_id"?}`: a customer), POST /_emulator/billing (a
+billing pass now:
 `{"locked": [meter ids]}`), GET and DELETE /_emulator/requests."""
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ _ATTACH_PATH = re.compile(r"/_emulator/meters/([^/]+)/attach")
 _CREDIT_PATHS = {"/_emulator/customer-meters/credit": "credited",
                  "/_emulator/customer-meters/reset": "reset"}
 _BILLING_PATH = "/_emulator/billing"
+_CUSTOMERS_PATH = "/_emulator/customers"
 _REQUESTS_PATH = "/_emulator/requests"
 
 
@@ -47,6 +49,8 @@ def answer(request: Request) -> Response:
     try:
         if path in _CREDIT_PATHS:
             return _credit(request, _CREDIT_PATHS[path])
+        if path == _CUSTOMERS_PATH:
+            return _customer(request)
         if path == _BILLING_PATH:
             if method != "POST":
                 return method_not_allowed("POST")
@@ -101,6 +105,19 @@ def _attach(request: Request, meter_id: str) -> Response:
     except ValueError as exc:
         return _refusal(str(exc))
     return json_response(200, {"meter_id": meter_id, "attached": attached})
+
+
+def _customer(request: Request) -> Response:
+    """POST `{"external_id"?: str}`: a customer (Polar's customers API is not emulated)."""
+    if request.method != "POST":
+        return method_not_allowed("POST")
+    try:
+        external_id = _emulator_body(request).get("external_id")
+        if external_id is not None and not isinstance(external_id, str):
+            raise ValueError("external_id must be a string")
+    except ValueError as exc:
+        return _refusal(str(exc))
+    return json_response(201, Usage(request.emulator).create_customer(external_id))
 
 
 def _credit(request: Request, kind: str) -> Response:

@@ -124,6 +124,7 @@ class Usage:
         except Invalid as exc:
             raise RequestValidationError(exc.errors) from None
         self._check_organizations(created, caller)
+        self._check_customers(created)
         now = datetime.now(UTC)
         inserted = duplicates = 0
         with self.emulator.writing():
@@ -142,6 +143,28 @@ class Usage:
                 inserted += 1
             billing.after_request(self.emulator, new)
         return {"inserted": inserted, "duplicates": duplicates}
+
+    def _check_customers(self, created: list[dict[str, Any]]) -> None:
+        """Polar refuses an event naming a customer_id it does not know (an unknown
+        external_customer_id is kept as given)."""
+        errors = [
+            {"type": "value_error", "loc": ["body", "events", index, "customer_id"],
+             "msg": "Customer not found.", "input": data["customer_id"]}
+            for index, data in enumerate(created)
+            if data.get("customer_id") is not None
+            and self.store.customers.get(data["customer_id"]) is None
+        ]
+        if errors:
+            raise PolarRequestValidationError(errors)
+
+    def create_customer(self, external_id: str | None = None) -> dict[str, Any]:
+        """Emulator-only: a customer of the organization (Polar's customers API is not
+        emulated); with `external_id`, the customer that external id names."""
+        with self.emulator.writing():
+            now = datetime.now(UTC)
+            if external_id is not None:
+                return self.store.customers.resolve(None, external_id, now).to_json()
+            return self.store.customers.resolve(str(uuid.uuid4()), None, now).to_json()
 
     def _check_organizations(self, created: list[dict[str, Any]], caller: Principal) -> None:
         errors: list[dict[str, Any]] = []

@@ -174,3 +174,17 @@ def test_nul_and_cost_decimals_are_422(http: httpx.Client) -> None:
     decimals = http.post("/v1/events/ingest", json={"events": [
         {"name": "a", "external_customer_id": "acme", "metadata": cost}]})
     assert decimals.status_code == 422
+
+
+def test_an_unknown_customer_id_is_refused(http: httpx.Client) -> None:
+    unknown = "5c4b3a29-1d0e-4f8a-9b7c-6d5e4f3a2b1c"
+    refused = http.post("/v1/events/ingest", json={"events": [
+        {"name": "a", "customer_id": unknown}]})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["msg"] == "Customer not found."
+    customer = http.post("/_emulator/customers", json={}).json()
+    taken = http.post("/v1/events/ingest", json={"events": [
+        {"name": "a", "customer_id": customer["id"]}]})
+    assert taken.json() == {"inserted": 1, "duplicates": 0}
+    named = http.post("/_emulator/customers", json={"external_id": "acme"}).json()
+    assert named["external_id"] == "acme"
