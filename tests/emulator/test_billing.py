@@ -78,6 +78,16 @@ def test_billing_compares_as_python_does(billed: tuple[Emulator, httpx.Client]) 
     assert billing_pass(emulator) == [meter["id"]]
 
 
+def test_billing_takes_true_as_1(billed: tuple[Emulator, httpx.Client]) -> None:
+    """Python's `True == 1`: a boolean clause bills an event carrying 1."""
+    emulator, http = billed
+    flag = {"conjunction": "and", "clauses": [{"property": "flag", "operator": "eq",
+                                               "value": True}]}
+    meter = http.post("/v1/meters/", json={**METER, "filter": flag}).json()
+    ingest(http, {"name": "api_call", "metadata": {"flag": 1}})
+    assert billing_pass(emulator) == [meter["id"]]
+
+
 @pytest.mark.parametrize("kind", ["credit", "reset"])
 def test_credits_and_resets_lock(billed: tuple[Emulator, httpx.Client], kind: str) -> None:
     emulator, http = billed
