@@ -15,10 +15,30 @@ from typing import Any, Self
 import httpx
 
 from reconciler import REPOSITORY, __version__
-from reconciler.errors import PolarAPIError, UserError
+from reconciler.errors import PolarAPIError
 from reconciler.model import TAG_KEY
+from reconciler.polar.answers import (
+    MAX_LISTED_CUSTOMER_METERS,
+    check_pages,
+    describe_error,
+    describe_redirect,
+    json_or_none,
+    meter_page,
+    one_line,
+)
 from reconciler.polar.ratelimit import RateLimiter
 from reconciler.polar.retry import IDEMPOTENT, RetryPolicy, retryable_status
+from reconciler.polar.wire import (
+    ACCEPT_ENCODING,
+    TooSlow,
+    buffered,
+    check_path,
+    clean_token,
+    is_loopback,
+    parse_json,
+    read_body,
+    timeout_from_env,
+)
 from reconciler.rules import PAGE_LIMIT_MAX
 
 API_VERSION = "2026-10"
@@ -46,7 +66,7 @@ class PolarClient:
         *,
         organization_id: str | None = None,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | None = None,
         limiter: RateLimiter | None = None,
         policy: RetryPolicy | None = None,
         parallelism: int = 4,
@@ -58,17 +78,20 @@ class PolarClient:
         self.policy = policy or RetryPolicy.from_env()
         self.parallelism = max(1, parallelism)
         self._debug = debug
-        self._token = token
+        self._token = token = clean_token(token)
         self._sleep = sleep or self.limiter.wait  # cut short by cancel()
+        #: seconds one request may take in all, its retries included (see wire.py)
+        self.timeout = timeout if timeout is not None else timeout_from_env()
+        self._loopback = is_loopback(httpx.URL(base_url).host)
         self._http = httpx.Client(
             base_url=base_url,
             transport=transport,
-            timeout=timeout,
             headers={
                 "Authorization": f"Bearer {token}",
                 "Polar-Version": API_VERSION,
                 "User-Agent": USER_AGENT,
                 "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
             },
             limits=httpx.Limits(max_connections=self.parallelism + 2),
         )
@@ -95,27 +118,40 @@ class PolarClient:
         if self._debug:
             self._debug(redact(text, self._token))
 
-    def _attempt(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        self.limiter.acquire()
+    def _attempt(self, method: str, path: str, deadline: float, **kwargs: Any) -> httpx.Response:
+        """One try, its answer read in full before `deadline` (within the size limit)."""
         started = time.monotonic()
-        request = self._http.build_request(method, path, **kwargs)
+        remaining = deadline - started
+        if remaining <= 0:
+            raise TooSlow(f"{method} {path}: no time left")
+        request = self._http.build_request(
+            method, path, timeout=httpx.Timeout(remaining), **kwargs
+        )
         target = request.url.raw_path.decode("ascii", "replace")
         try:
-            response = self._http.send(request)
-        except httpx.HTTPError as exc:
+            response = self._http.send(request, stream=True)
+            in_memory = response.is_stream_consumed  # the in-process emulator's answers
+            try:
+                body = read_body(response, deadline, f"{method} {path}")
+            finally:
+                response.close()
+        except (httpx.HTTPError, TooSlow) as exc:
             self._log(f"{method} {target} → {type(exc).__name__} ({_ms(started)} ms)")
             raise
+        except PolarAPIError as exc:  # too big, not gzip: a write's outcome is then unknown
+            self._log(f"{method} {target} → {response.status_code}, unreadable ({_ms(started)} ms)")
+            if method not in IDEMPOTENT:
+                raise OutcomeUnknown(str(exc), status=response.status_code) from None
+            raise
         self._log(f"{method} {target} → {response.status_code} ({_ms(started)} ms)")
-        return response
+        return response if in_memory else buffered(response, body)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send with retries; return the JSON answer or raise a one-line PolarAPIError.
 
         Only a path under ``/v1/`` of the configured server: never a URL (httpx would send
         it, and the token, wherever it points)."""
-        if not path.startswith("/v1/") or "//" in path or ".." in path or "\\" in path:
-            raise UserError(f"refusing to send {method} {path[:80]!r}: not a path under /v1/ "
-                            "of the configured server")
+        check_path(method, path)
         try:
             return self._send_with_retries(method, path, **kwargs)
         except PolarAPIError as exc:
@@ -127,21 +163,22 @@ class PolarClient:
             raise
 
     def _send_with_retries(self, method: str, path: str, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + self.timeout
         for attempt in range(1, self.policy.attempts + 1):
             last = attempt == self.policy.attempts
+            waiting = time.monotonic()
+            self.limiter.acquire()  # pacing and 429 pauses do not count against the deadline
+            deadline += time.monotonic() - waiting
             try:
-                response = self._attempt(method, path, **kwargs)
-            except httpx.HTTPError as exc:
-                why = (
-                    "Polar did not answer in time"
-                    if isinstance(exc, httpx.TimeoutException)
-                    else f"cannot reach Polar ({_one_line(exc) or type(exc).__name__})"
-                )
+                response = self._attempt(method, path, deadline, **kwargs)
+            except (httpx.HTTPError, TooSlow) as exc:
+                why = self._why(exc)
                 if method not in IDEMPOTENT:
                     raise OutcomeUnknown(f"{method} {path}: {why}") from None
-                if last:
+                delay = self.policy.backoff(attempt)
+                if last or self._give_up(exc, attempt, deadline - time.monotonic() - delay):
                     raise PolarAPIError(f"{method} {path}: {why}") from None
-                self.wait_before_retry(attempt)
+                self._sleep(delay)
                 continue
             status = response.status_code
             if status == 429 and not last:
@@ -159,6 +196,18 @@ class PolarClient:
             return _answer(method, path, response)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _why(self, exc: Exception) -> str:
+        if isinstance(exc, httpx.TimeoutException | TooSlow):
+            return f"Polar did not answer within {self.timeout:g} s"
+        if _refused(exc):
+            return "cannot reach Polar (connection refused)"
+        return f"cannot reach Polar ({one_line(exc) or type(exc).__name__})"
+
+    def _give_up(self, exc: Exception, attempt: int, left: float) -> bool:
+        """No retry once the deadline would pass, nor after one retry when nothing listens
+        on this machine's port (no server is starting up there for long)."""
+        return left <= 0 or (self._loopback and attempt >= 2 and _refused(exc))
+
     def list_page(
         self, page: int, limit: int = PAGE_LIMIT, query: str | None = None
     ) -> dict[str, Any]:
@@ -171,7 +220,7 @@ class PolarClient:
             params.append(("query", query))
         if self.organization_id:
             params.append(("organization_id", self.organization_id))
-        return _meter_page(self._request("GET", "/v1/meters/", params=params))
+        return meter_page(self._request("GET", "/v1/meters/", params=params), limit)
 
     def list_meters(
         self, attempts: int = 3, query: str | None = None,
@@ -230,7 +279,7 @@ class PolarClient:
         ]
         if self.organization_id:
             params.append(("organization_id", self.organization_id))
-        page = _meter_page(self._request("GET", "/v1/meters/", params=params))
+        page = meter_page(self._request("GET", "/v1/meters/", params=params), PAGE_LIMIT)
         return [m for m in page["items"] if (m.get("metadata") or {}).get(TAG_KEY) == key]
 
     def meter_has_events(self, meter_id: str) -> bool | None:
@@ -286,7 +335,9 @@ class PolarClient:
         while True:
             data = self._request("GET", "/v1/customer-meters/", params=[*base, ("page", str(page))])
             try:
-                items, max_page = data["items"], int(data["pagination"]["max_page"])
+                items = data["items"]
+                _, max_page = check_pages("GET /v1/customer-meters/", data["pagination"],
+                                          PAGE_LIMIT, MAX_LISTED_CUSTOMER_METERS)
                 for item in items:
                     seen.setdefault(str(item["id"]), item)
             except (KeyError, TypeError, ValueError):
@@ -296,6 +347,15 @@ class PolarClient:
             if page >= max_page:
                 return list(seen.values())
             page += 1
+
+
+def _refused(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _ms(started: float) -> int:
@@ -308,14 +368,17 @@ def redact(text: str, token: str) -> str:
 
 
 def _answer(method: str, path: str, response: httpx.Response) -> Any:
+    if 300 <= response.status_code < 400:
+        raise PolarAPIError(f"{method} {path}: {describe_redirect(response)}",
+                            status=response.status_code)
     if response.status_code >= 400:
         raise PolarAPIError(
             f"{method} {path}: {describe_error(response)}",
             status=response.status_code,
-            body=_json_or_none(response),
+            body=json_or_none(response),
         )
     try:
-        return response.json()
+        return parse_json(response, f"{method} {path}")
     except ValueError:
         # A write that succeeded but whose answer cannot be read: its outcome is as unknown
         # as if the answer had been lost (the caller looks before sending it again).
@@ -325,78 +388,4 @@ def _answer(method: str, path: str, response: httpx.Response) -> Any:
             status=response.status_code,
         ) from None
 
-
-def _meter_page(data: Any) -> dict[str, Any]:
-    if not (
-        isinstance(data, dict)
-        and isinstance(data.get("items"), list)
-        and isinstance(data.get("pagination"), dict)
-        and isinstance(data["pagination"].get("total_count"), int)
-        and isinstance(data["pagination"].get("max_page"), int)
-        # every page but the last holds a meter: more pages than meters is not an answer to
-        # read page by page (a billion of them would never end)
-        and 0 <= data["pagination"]["max_page"] <= max(1, data["pagination"]["total_count"])
-        and all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in data["items"])
-    ):
-        raise PolarAPIError("GET /v1/meters/: Polar's answer is not a list of meters")
-    return data
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())
-
-
-def _format_loc(loc: Any) -> str:
-    if not isinstance(loc, list):
-        return ""
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
-    return ".".join(parts)
-
-
-def describe_error(response: httpx.Response) -> str:
-    """One line from Polar's error answer, whatever its shape."""
-    status = response.status_code
-    body = _json_or_none(response)
-    if status == 422 and isinstance(body, dict) and isinstance(body.get("detail"), list):
-        items = []
-        for item in body["detail"]:
-            if isinstance(item, dict):
-                where = _format_loc(item.get("loc"))
-                msg = _one_line(item.get("msg", ""))
-                items.append(f"{where}: {msg}" if where else msg)
-        return "Polar rejected the request (422): " + "; ".join(items)
-    if status == 401:
-        detail = ""
-        if isinstance(body, dict):
-            detail = body.get("error_description") or body.get("detail") or body.get("error") or ""
-        return (
-            f"Polar refused the access token (401{': ' + _one_line(detail) if detail else ''}); "
-            "check POLAR_ACCESS_TOKEN and --server"
-        )
-    if status == 403:
-        detail = body.get("error_description", "") if isinstance(body, dict) else ""
-        return (
-            f"the access token lacks a scope (403: {_one_line(detail)}); "
-            "polar-meters needs meters:read and, to apply, meters:write"
-        )
-    if status == 404:
-        if isinstance(body, dict) and body.get("error") == "ResourceNotFound":
-            return "not found (404): no such meter in this organization"
-        return "not found (404): is --server a Polar API?"
-    if status == 429:
-        after = response.headers.get("retry-after", "?")
-        return f"rate limited by Polar (429), retry after {after}s"
-    if isinstance(body, dict):
-        said = body.get("detail") or body.get("error")
-        if isinstance(said, str):
-            return f"Polar answered {status}: {_one_line(said)}"
-    reason = response.reason_phrase or ""
-    return f"Polar answered {status} {reason}".rstrip()
 

@@ -6,6 +6,8 @@ tokens name it in every request, organization tokens already carry it.
 
 from __future__ import annotations
 
+import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import httpx
 from reconciler.errors import UserError
 from reconciler.polar.client import DebugLog, PolarClient
 from reconciler.polar.ratelimit import RateLimiter
+from reconciler.polar.wire import clean_token, plain_http_warning
 from reconciler.rules import RATE_LIMITS
 
 SERVERS = {
@@ -78,6 +81,23 @@ def _local_target(config_org: str | None) -> Target:
     )
 
 
+def check_organization_id(value: str | None, where: str) -> str | None:
+    """A UUID, as Polar names organizations, or a local error (not Polar's raw 422)."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        shown = "a value that looks like a token" if text.startswith("polar_") else repr(
+            text[:40])
+        raise UserError(
+            f"{where} is {shown}, not an organization id (a UUID such as "
+            "1dbfc517-0bbf-4301-9ba8-555ca42b9737, shown in Polar's organization settings)"
+        ) from None
+    return text
+
+
 def resolve_target(
     server: str | None,
     token: str | None,
@@ -86,6 +106,10 @@ def resolve_target(
 ) -> Target:
     """Turn the --server/--token/--organization-id options into a Target, or explain why not."""
     server = (server or "production").strip()
+    organization_id = check_organization_id(
+        organization_id, "--organization-id (POLAR_ORGANIZATION_ID)")
+    config_organization_id = check_organization_id(
+        config_organization_id, "the configuration's organization_id")
     if organization_id and config_organization_id and organization_id != config_organization_id:
         raise UserError(
             f"--organization-id {organization_id} differs from the configuration's "
@@ -101,19 +125,20 @@ def resolve_target(
         raise UserError(
             f"unknown server {server!r}: use production, sandbox, local or an http(s):// URL"
         )
+    token = clean_token(token or "")
     if not token:
         raise UserError(
-            "no access token: set POLAR_ACCESS_TOKEN (or pass --token), "
+            "no access token: set POLAR_ACCESS_TOKEN, "
             "or try everything offline with --server local"
         )
-    if token.startswith("polar_oat_"):
-        if organization_id:
-            raise UserError(
-                "--organization-id (POLAR_ORGANIZATION_ID) is for personal tokens: an "
-                "organization token (polar_oat_…) already names its organization"
-            )
-        return Target(server, base_url, token, None, config_organization_id)
+    warning = plain_http_warning(base_url)
+    if warning:
+        print(warning, file=sys.stderr)
     org = organization_id or config_organization_id
+    if token.startswith("polar_oat_"):
+        # the token names its organization: a given one is checked against what Polar
+        # answers (as the configuration's is), never sent
+        return Target(server, base_url, token, None, org)
     if token.startswith("polar_pat_") and not org:
         raise UserError(
             "a personal token (polar_pat_…) needs an organization: pass --organization-id, set "

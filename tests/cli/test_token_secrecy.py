@@ -13,6 +13,7 @@ from reconciler.emulator.core import ALL_SCOPES, Emulator
 from reconciler.emulator.faults import FaultPolicy
 from reconciler.emulator.server import RunningServer, start_background
 from reconciler.polar.retry import BACKOFF_ENV
+from reconciler.polar.servers import resolve_target
 from tests.support.e2e import Run
 from tests.support.fake_polar import Canned, Seen, fake_polar
 from tests.support.inproc import invoke
@@ -154,3 +155,57 @@ def test_a_server_echoing_the_token_does_not_get_it_printed(status: int, tmp_pat
     if status in (401, 403, 422, 500):  # the answer's text is quoted: with the token blanked out
         assert "[REDACTED]" in result.err, result.err
     s.assert_no_secret_anywhere()
+
+
+def test_a_token_with_surrounding_whitespace_is_used_without_it(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    s = Session(tmp_path, server.url)
+    result = s.run("plan", str(s.config), token=f"  {SECRET}\n")  # as `$(cat token.txt)` leaves it
+    assert "1 to create" in result.out
+    s.assert_no_secret_anywhere()
+
+
+@pytest.mark.parametrize("token, kind", [
+    (SECRET[:20] + "\n" + SECRET[20:], "a control character (a line break, a tab…)"),
+    (SECRET + "\x07", "a control character (a line break, a tab…)"),
+    (SECRET[:20] + "é" + SECRET[20:], "a non-ASCII character"),
+    (SECRET[:20] + " " + SECRET[20:], "a space"),
+])
+def test_a_token_that_cannot_be_a_header_is_refused_without_being_quoted(
+    token: str, kind: str, tmp_path: Path
+) -> None:
+    with fake_polar({}) as fake:
+        s = Session(tmp_path, fake.url)
+        result = s.run("plan", str(s.config), token=token, expect=1)
+    [line] = result.err.splitlines()
+    assert line == (f"Error: the access token holds {kind}: set POLAR_ACCESS_TOKEN to the token "
+                    "alone, as Polar shows it (polar_oat_… or polar_pat_…)")
+    assert fake.seen == []  # never sent, never retried
+    s.assert_no_secret_anywhere()
+
+
+def test_no_message_suggests_the_token_on_the_command_line(tmp_path: Path) -> None:
+    config = tmp_path / "meters.yaml"
+    config.write_text(CONFIG)
+    result = invoke("--server", "production", "plan", str(config))
+    assert result.code == 1 and "POLAR_ACCESS_TOKEN" in result.err
+    assert "--token" not in result.err
+
+
+@pytest.mark.parametrize("url, warned", [
+    ("http://polar.example.com", True), ("http://10.0.0.7:8000", True),
+    ("http://127.0.0.1:8000", False), ("http://localhost:8000", False),
+    ("http://[::1]:8000", False), ("https://polar.example.com", False),
+])
+def test_plain_http_to_another_machine_is_warned_about_before_the_token_goes(
+    url: str, warned: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = resolve_target(url, SECRET, None)
+    said = capsys.readouterr().err
+    assert target.base_url == url
+    host = url.split("//")[1].split(":")[0]
+    assert (said == f"Warning: the access token will be sent over plain http:// to {host}, "
+            "where anyone on the way can read it: use https://\n") is warned, said
+    assert warned or said == ""
+    assert SECRET not in said

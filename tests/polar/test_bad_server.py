@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.errors import PolarAPIError
+from reconciler.polar.client import PolarClient
 from reconciler.polar.retry import BACKOFF_ENV
 from tests.support.e2e import Run
 from tests.support.fake_polar import EMPTY_PAGE, Canned, FakePolar, Seen, fake_polar, meter_json
@@ -89,6 +91,16 @@ BAD_LISTS = {
     "non-json 200": (
         [Canned(200, b"OK", {"content-type": "text/plain"})],
         "GET /v1/meters/: Polar answered 200 with a body that is not JSON"),
+    "a redirect holding an empty listing": (
+        [Canned(302, EMPTY_PAGE, {"location": "https://elsewhere.example/v1/meters/"})],
+        "GET /v1/meters/: Polar answered 302 Found, a redirect to "
+        "https://elsewhere.example/v1/meters/; polar-meters follows no redirects"),
+    "a count of a billion meters": (
+        [Canned(200, {"items": [], "pagination": {"total_count": 10**9, "max_page": 10**7}})],
+        "GET /v1/meters/: Polar counts 1,000,000,000 meters, more than polar-meters reads"),
+    "json nested 1,000 deep": (
+        [Canned(200, b"[" * 1000 + b"]" * 1000, {"content-type": "application/json"})],
+        "GET /v1/meters/: Polar's answer is nested deeper than any of its answers"),
     "json that is a list": (
         [Canned(200, [1, 2, 3])], "GET /v1/meters/: Polar's answer is not a list of meters"),
 }
@@ -206,3 +218,15 @@ def test_client_errors_are_not_retried_and_read_plainly(
     assert line == f"Error: GET /v1/meters/: {expected}" or line.startswith(
         f"Error: GET /v1/meters/: {expected}"), line
     assert len(server.seen) == 1
+
+
+@pytest.mark.parametrize("path", [
+    "https://elsewhere.example/v1/meters/", "//elsewhere.example/v1/meters/",
+    "/v1/../admin", "/v1/meters/./x", "/v2/meters/", "/v1/meters/x?y=1", "v1/meters/",
+    "/v1/meters/%2e%2e/x", "/v1//meters/",
+])
+def test_the_client_sends_only_paths_under_v1_of_its_server(path: str) -> None:
+    with fake_polar({}) as server, PolarClient(server.url, TOKEN) as client:
+        with pytest.raises(PolarAPIError, match="not a path under /v1/ of the configured server"):
+            client.send("PATCH", path, {"name": "x"})
+    assert server.seen == []
