@@ -93,8 +93,8 @@ BAD_LISTS = {
         "GET /v1/meters/: Polar answered 200 with a body that is not JSON"),
     "a redirect holding an empty listing": (
         [Canned(302, EMPTY_PAGE, {"location": "https://elsewhere.example/v1/meters/"})],
-        "GET /v1/meters/: Polar answered 302 Found, a redirect to "
-        "https://elsewhere.example/v1/meters/; polar-meters follows no redirects"),
+        ("GET /v1/meters/: Polar answered 302 Found, a redirect to "
+         "https://elsewhere.example/v1/meters/; polar-meters follows no redirects")),
     "a count of a billion meters": (
         [Canned(200, {"items": [], "pagination": {"total_count": 10**9, "max_page": 10**7}})],
         "GET /v1/meters/: Polar counts 1,000,000,000 meters, more than polar-meters reads"),
@@ -226,7 +226,7 @@ def test_client_errors_are_not_retried_and_read_plainly(
     "/v1/meters/%2e%2e/x", "/v1//meters/",
 ])
 def test_the_client_sends_only_paths_under_v1_of_its_server(path: str) -> None:
-    with fake_polar({}) as server, PolarClient(server.url, TOKEN) as client:
-        with pytest.raises(PolarAPIError, match="not a path under /v1/ of the configured server"):
-            client.send("PATCH", path, {"name": "x"})
+    with (fake_polar({}) as server, PolarClient(server.url, TOKEN) as client,
+          pytest.raises(PolarAPIError, match="not a path under /v1/ of the configured server")):
+        client.send("PATCH", path, {"name": "x"})
     assert server.seen == []

@@ -26,6 +26,7 @@ import pytest
 
 from reconciler.polar.retry import BACKOFF_ENV
 from reconciler.polar.wire import TIMEOUT_ENV
+from tests.support.e2e import API_CALLS_YAML
 from tests.support.paths import ROOT
 
 DEADLINE = 2.0  # seconds, for every request of these runs
@@ -33,16 +34,6 @@ DEADLINE = 2.0  # seconds, for every request of these runs
 SLACK = 6.0
 #: Above a plain plan's peak: the answer limit (8 MiB) held twice, and the parsed JSON.
 MEMORY_SLACK_KB = 60 * 1024
-CONFIG = """\
-version: 1
-meters:
-  api-calls:
-    name: API calls
-    filter:
-      conjunction: and
-      clauses: [{property: name, operator: eq, value: api_call}]
-    aggregation: {func: count}
-"""
 
 Behaviour = Callable[[socket.socket], None]
 
@@ -163,7 +154,7 @@ def plan(url: str, config: Path) -> Ended:
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("hostile") / "meters.yaml"
-    path.write_text(CONFIG)
+    path.write_text(API_CALLS_YAML)
     return path
 
 
