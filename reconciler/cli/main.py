@@ -45,7 +45,8 @@ class Group(click.Group):
     envvar="POLAR_ORGANIZATION_ID",
     default=None,
     help="Organization to manage (env POLAR_ORGANIZATION_ID, else the configuration's "
-    "organization_id). Needed with personal tokens, refused with organization tokens.",
+    "organization_id). Needed with personal tokens; with organization tokens, checked "
+    "against the meters the token reads.",
 )
 @click.option(
     "--rate-limit",

@@ -188,9 +188,13 @@ def test_bad_token_is_one_line_with_polar_message_and_no_token(api: Api, config:
     assert secret not in run.text and api.emu.token not in run.text
 
 
-def test_organization_id_with_organization_token_is_refused(api: Api, config: Path) -> None:
-    run = cli("plan", str(config), env={**api.env, "POLAR_ORGANIZATION_ID": api.emu.organization_id})
-    assert run.code == 1 and "organization token" in run.err
+def test_organization_id_of_the_organization_token_is_accepted(api: Api, config: Path) -> None:
+    apply_ok(api, config)
+    own = cli("plan", str(config), env={**api.env, "POLAR_ORGANIZATION_ID": api.emu.organization_id})
+    assert own.code == 0 and "No changes" in own.out, own.text
+    other = "0f3c0d7e-6b8a-4a51-9a55-2a4b7d1d2f10"
+    run = cli("--organization-id", other, "plan", str(config), env=api.env)
+    assert run.code == 1 and f"the configuration is for organization {other}" in run.err
 
 
 def test_configuration_for_another_organization_is_refused(api: Api, config: Path) -> None:

@@ -230,3 +230,23 @@ def test_the_client_sends_only_paths_under_v1_of_its_server(path: str) -> None:
           pytest.raises(PolarAPIError, match="not a path under /v1/ of the configured server")):
         client.send("PATCH", path, {"name": "x"})
     assert server.seen == []
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+@pytest.mark.parametrize("value, shown", [
+    ("acme", "'acme'"), ("5f0c3b1e-2d4a-4c6b-8e9f", "'5f0c3b1e-2d4a-4c6b-8e9f'"),
+    ("polar_oat_S3cretT0ken", "a value that looks like a token"),
+])
+def test_an_organization_id_that_is_not_a_uuid_is_a_local_error(
+    how: str, value: str, shown: str, config: Path
+) -> None:
+    with fake_polar({}) as server:
+        env = {"POLAR_SERVER": server.url, "POLAR_ACCESS_TOKEN": "polar_pat_fake"}
+        if how == "flag":
+            result = invoke("--organization-id", value, "plan", str(config), env=env)
+        else:
+            result = invoke("plan", str(config), env={**env, "POLAR_ORGANIZATION_ID": value})
+    line = one_line_error(result)
+    assert line.startswith(
+        f"Error: --organization-id (POLAR_ORGANIZATION_ID) is {shown}, not an organization id")
+    assert server.seen == []
