@@ -37,6 +37,7 @@ from reconciler.polar.wire import (
     is_loopback,
     parse_json,
     read_body,
+    refused,
     timeout_from_env,
 )
 from reconciler.rules import PAGE_LIMIT_MAX
@@ -72,12 +73,15 @@ class PolarClient:
         parallelism: int = 4,
         debug: DebugLog | None = None,
         sleep: Callable[[float], object] | None = None,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
         self.organization_id = organization_id
         self.limiter = limiter or RateLimiter(None)
         self.policy = policy or RetryPolicy.from_env()
         self.parallelism = max(1, parallelism)
         self._debug = debug
+        self._notice = notice  # "…, retrying in 2 s (2/6)" while a retry waits; "" wipes it
+        self._noticed = threading.local()
         self._token = token = clean_token(token)
         self._sleep = sleep or self.limiter.wait  # cut short by cancel()
         #: seconds one request may take in all, its retries included (see wire.py)
@@ -161,6 +165,19 @@ class PolarClient:
                 exc.args = (redact(str(exc), self._token),)
                 exc.body = None
             raise
+        finally:
+            if self._notice and getattr(self._noticed, "shown", False):
+                self._noticed.shown = False
+                self._notice("")
+
+    def _retrying(self, method: str, path: str, why: str, delay: float, attempt: int) -> None:
+        """Say what a retry waits for: --debug's log, or the one line on a terminal."""
+        text = (f"{method} {path}: {why}, retrying in {delay:.1f} s "
+                f"({attempt + 1}/{self.policy.attempts})")
+        self._log(text)
+        if self._notice and not self._debug:
+            self._noticed.shown = True
+            self._notice(redact(text, self._token))
 
     def _send_with_retries(self, method: str, path: str, **kwargs: Any) -> Any:
         deadline = time.monotonic() + self.timeout
@@ -178,6 +195,7 @@ class PolarClient:
                 delay = self.policy.backoff(attempt)
                 if last or self._give_up(exc, attempt, deadline - time.monotonic() - delay):
                     raise PolarAPIError(f"{method} {path}: {why}") from None
+                self._retrying(method, path, why, delay, attempt)
                 self._sleep(delay)
                 continue
             status = response.status_code
@@ -191,7 +209,9 @@ class PolarClient:
                     f"{method} {path}: {describe_error(response)}", status=status
                 )
             if retryable_status(method, status) and not last:
-                self.wait_before_retry(attempt)
+                delay = self.policy.backoff(attempt)
+                self._retrying(method, path, f"Polar answered {status}", delay, attempt)
+                self._sleep(delay)
                 continue
             return _answer(method, path, response)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -199,14 +219,14 @@ class PolarClient:
     def _why(self, exc: Exception) -> str:
         if isinstance(exc, httpx.TimeoutException | TooSlow):
             return f"Polar did not answer within {self.timeout:g} s"
-        if _refused(exc):
+        if refused(exc):
             return "cannot reach Polar (connection refused)"
         return f"cannot reach Polar ({one_line(exc) or type(exc).__name__})"
 
     def _give_up(self, exc: Exception, attempt: int, left: float) -> bool:
         """No retry once the deadline would pass, nor after one retry when nothing listens
         on this machine's port (no server is starting up there for long)."""
-        return left <= 0 or (self._loopback and attempt >= 2 and _refused(exc))
+        return left <= 0 or (self._loopback and attempt >= 2 and refused(exc))
 
     def list_page(
         self, page: int, limit: int = PAGE_LIMIT, query: str | None = None
@@ -347,15 +367,6 @@ class PolarClient:
             if page >= max_page:
                 return list(seen.values())
             page += 1
-
-
-def _refused(exc: BaseException) -> bool:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ConnectionRefusedError):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
 
 
 def _ms(started: float) -> int:

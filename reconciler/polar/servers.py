@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from reconciler.errors import UserError
 from reconciler.polar.client import DebugLog, PolarClient
 from reconciler.polar.ratelimit import RateLimiter
 from reconciler.polar.wire import clean_token, plain_http_warning
+from reconciler.render.progress import StatusLine
 from reconciler.rules import RATE_LIMITS
 
 SERVERS = {
@@ -42,6 +44,7 @@ class Target:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(None))
     parallelism: int = DEFAULT_PARALLELISM
     debug: DebugLog | None = None
+    notice: Callable[[str], None] | None = None  # retries shown on one line of a terminal
 
     def client(self) -> PolarClient:
         """A client sharing this run's rate limiter: a 429 slows every request down."""
@@ -53,6 +56,7 @@ class Target:
             limiter=self.limiter,
             parallelism=self.parallelism,
             debug=self.debug,
+            notice=self.notice,
         )
 
     def tune(
@@ -62,6 +66,7 @@ class Target:
         self.limiter = RateLimiter(per_minute or None)
         self.parallelism = parallelism or DEFAULT_PARALLELISM
         self.debug = debug
+        self.notice = None if debug else StatusLine()
         return self
 
 

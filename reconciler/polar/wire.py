@@ -83,6 +83,16 @@ def clean_token(token: str) -> str:
     return token
 
 
+def refused(exc: BaseException) -> bool:
+    """Whether nothing listened where the request went (ECONNREFUSED, however wrapped)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def is_loopback(host: str) -> bool:
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):

@@ -85,3 +85,26 @@ class Progress:
             self.stream.flush()
         except (OSError, ValueError):  # the terminal went away: the work goes on
             self.enabled = False
+
+
+class StatusLine:
+    """``line(text)`` shows one line on standard error, redrawn in place, on a terminal only;
+    ``line("")`` wipes it. For what a wait is about (a retry), from any thread."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = is_terminal(self.stream)
+        self.width = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, text: str) -> None:
+        if not self.enabled:
+            return
+        with self.lock:
+            if text:
+                self.stream.write("\r" + text.ljust(self.width))
+                self.width = max(self.width, len(text))
+            elif self.width:
+                self.stream.write("\r" + " " * self.width + "\r")
+                self.width = 0
+            self.stream.flush()
