@@ -1,30 +1,45 @@
-"""CPU and memory of loading, validating and planning many meters (issue 6), no network.
+"""CPU and memory of loading, validating and planning many meters (issues 6, 12, 15), no
+network, with reference figures measured in the same process on the same files.
 
 Writes N realistic meters (nested filter groups, metadata, custom units, some pinned ids)
-over a few YAML files in a temporary directory, then measures with ``time.process_time``:
+over ``--files`` YAML files in a temporary directory, then runs ``--repeat`` fresh processes.
+Each measures with ``time.process_time``, once and cold (what one ``plan`` pays: the lazy
+imports and compiled validators of a first call included; interpreter start and the import of
+``reconciler`` itself not):
 
 - ``load_cpu_s``: ``load_config`` (read, parse, validate, check, normalise);
 - ``plan_cpu_s``: ``make_plan`` against remote meters equal to the configuration, built with
   ``remote_from_api`` from the same specs plus the ownership tag (``--changed`` of them
   differ, so the plan has that many updates);
 - ``remote_cpu_s``: building those remote meters (what reading Polar's answers costs beyond
-  the network), reported apart: it is not part of the target;
+  the network), reported apart;
+- ``peak_rss_mb``: the process' peak resident set after those (before the references);
 
-and prints one JSON line, with ``total_cpu_s`` (load + plan) and ``peak_rss_mb`` (the
-process' peak resident set, from ``resource.getrusage``).
+then, in the same process on the same files, the references:
 
-    python bench/config_cpu.py [--meters 10000] [--files 10] [--changed 100] [--repeat 1]
+- ``ref_yaml_c_s``: reading every file and ``yaml.load(..., Loader=yaml.CSafeLoader)``;
+- ``ref_yaml_c_jsonschema_s``: that, plus jsonschema's Draft 7 validator built from
+  ``schemas/meters.schema.json`` and every error of every document listed (none: they are
+  valid);
+- ``ref_json_loads_s``: ``json.loads`` of the same documents as JSON text.
+
+It prints one JSON line: the median of each figure over the processes, ``total_cpu_s`` (load +
+plan), and the ratios of ``total_cpu_s`` to each reference (the median of each process' own
+ratio, so a process slowed by the machine is compared with itself).
+
+    python bench/config_cpu.py [--meters 10000] [--files 10] [--changed 100] [--repeat 5]
                                [--style flow|block]
-
-With ``--repeat``, the CPU figures are the best of that many runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -142,7 +157,8 @@ def api_item(meter: DesiredMeter, rng: random.Random, changed: bool) -> dict[str
     }
 
 
-def run(directory: Path, changed: int, seed: int) -> dict[str, float]:
+def measure(directory: Path, changed: int, seed: int) -> dict[str, float]:
+    """One cold load + plan of ``directory``, then the references on the same files."""
     start = time.process_time()
     config = load_config([directory])
     load_cpu = time.process_time() - start
@@ -161,8 +177,72 @@ def run(directory: Path, changed: int, seed: int) -> dict[str, float]:
         changed_keys
     ):
         raise SystemExit(f"unexpected plan: {len(plan.actions)} actions")
-    return {"load_cpu_s": load_cpu, "plan_cpu_s": plan_cpu, "remote_cpu_s": remote_cpu,
-            "meters_loaded": len(config.meters)}
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    result = {"load_cpu_s": load_cpu, "plan_cpu_s": plan_cpu, "remote_cpu_s": remote_cpu,
+              "total_cpu_s": load_cpu + plan_cpu, "peak_rss_mb": peak_kb / 1024,
+              "meters_loaded": len(config.meters)}
+    del config, items, remote, plan
+    gc.collect()
+    result.update(references(sorted(directory.glob("*.yaml"))))
+    return result
+
+
+def references(files: list[Path]) -> dict[str, float]:
+    """PyYAML's C loader, the same plus jsonschema, and json.loads: CPU seconds, same files."""
+    import jsonschema
+
+    schema = json.loads((ROOT / "schemas" / "meters.schema.json").read_text())
+    start = time.process_time()
+    documents = [yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader) for path in files]
+    yaml_c = time.process_time() - start
+    start = time.process_time()  # the C loader's documents, validated: the two added up
+    validator = jsonschema.Draft7Validator(schema)
+    errors = [error for document in documents for error in validator.iter_errors(document)]
+    yaml_c_jsonschema = yaml_c + time.process_time() - start
+    if errors:
+        raise SystemExit(f"jsonschema refuses the generated meters: {errors[0].message}")
+    texts = [json.dumps(document) for document in documents]
+    del documents
+    gc.collect()
+    start = time.process_time()
+    loaded = [json.loads(text) for text in texts]
+    json_loads = time.process_time() - start
+    del loaded
+    return {"ref_yaml_c_s": yaml_c, "ref_yaml_c_jsonschema_s": yaml_c_jsonschema,
+            "ref_json_loads_s": json_loads}
+
+
+#: Ratio name -> the reference that ``total_cpu_s`` is divided by.
+RATIOS = {
+    "vs_yaml_c": "ref_yaml_c_s",
+    "vs_yaml_c_jsonschema": "ref_yaml_c_jsonschema_s",
+    "vs_json_loads": "ref_json_loads_s",
+}
+FIGURES = ("load_cpu_s", "plan_cpu_s", "remote_cpu_s", "total_cpu_s", "peak_rss_mb",
+           *RATIOS.values())
+
+
+def summarise(runs: list[dict[str, float]]) -> dict[str, Any]:
+    """Medians of the figures, and the median of each run's own ratios."""
+    result: dict[str, Any] = {
+        name: round(statistics.median(r[name] for r in runs), 3) for name in FIGURES
+    }
+    result["peak_rss_mb"] = round(result["peak_rss_mb"], 1)
+    for name, reference in RATIOS.items():
+        ratio = statistics.median(r["total_cpu_s"] / r[reference] for r in runs)
+        result[f"total_{name}"] = round(ratio, 3 if ratio < 10 else 1)
+    result["runs_total_cpu_s"] = [round(r["total_cpu_s"], 3) for r in runs]
+    return result
+
+
+def _child(directory: Path, changed: int, seed: int) -> dict[str, float]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--measure", str(directory),
+               "--changed", str(changed), "--seed", str(seed)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"config_cpu --measure failed:\n{done.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:
@@ -170,30 +250,29 @@ def main() -> None:
     parser.add_argument("--meters", type=int, default=10_000)
     parser.add_argument("--files", type=int, default=10)
     parser.add_argument("--changed", type=int, default=100, help="remote meters that differ")
-    parser.add_argument("--repeat", type=int, default=1, help="best of this many runs")
+    parser.add_argument("--repeat", type=int, default=5, help="fresh processes, median kept")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--style", choices=["flow", "block"], default="flow",
                         help="clauses, aggregation and metadata as {...} (flow) or in block style")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # one child's run
     args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.changed, args.seed)))
+        return
     with tempfile.TemporaryDirectory(prefix="polar-meters-bench-") as tmp:
         directory = Path(tmp)
         write_files(directory, args.meters, args.files, args.seed, args.style)
         size = sum(p.stat().st_size for p in directory.iterdir())
-        runs = [run(directory, args.changed, args.seed) for _ in range(max(1, args.repeat))]
-    best = {k: min(r[k] for r in runs) for k in ("load_cpu_s", "plan_cpu_s", "remote_cpu_s")}
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        runs = [_child(directory, args.changed, args.seed) for _ in range(max(1, args.repeat))]
     result = {
         "bench": "config_cpu",
         "style": args.style,
-        "meters": runs[0]["meters_loaded"],
+        "meters": int(runs[0]["meters_loaded"]),
         "files": args.files,
         "yaml_bytes": size,
         "changed": args.changed,
-        "load_cpu_s": round(best["load_cpu_s"], 3),
-        "plan_cpu_s": round(best["plan_cpu_s"], 3),
-        "total_cpu_s": round(best["load_cpu_s"] + best["plan_cpu_s"], 3),
-        "remote_cpu_s": round(best["remote_cpu_s"], 3),
-        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "processes": len(runs),
+        **summarise(runs),
         "python": sys.version.split()[0],
     }
     print(json.dumps(result))
