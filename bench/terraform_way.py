@@ -16,7 +16,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from reconciler.cli.common import parse_remote
+from reconciler.pipeline import parse_remote
 from reconciler.config.load import load_config
 from reconciler.plan.planner import make_plan
 from reconciler.polar.servers import resolve_target

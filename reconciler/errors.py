@@ -16,3 +16,34 @@ class PolarAPIError(UserError):
         super().__init__(message)
         self.status = status
         self.body = body
+
+
+#: Problems (or meters in a list) shown at the most in one error; the rest are counted.
+MOST_SHOWN = 20
+
+
+class PlanError(UserError):
+    """The configuration and Polar's meters cannot be matched unambiguously.
+
+    One problem is one line; several are a line each under a heading, the first
+    :data:`MOST_SHOWN` of them (a wrong token or organization can make hundreds, one line
+    of them all would be unreadable).
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        if len(problems) == 1:
+            super().__init__(f"cannot plan: {problems[0]}")
+            return
+        lines = [f"cannot plan, {len(problems)} problems:"]
+        lines += [f"  - {problem}" for problem in problems[:MOST_SHOWN]]
+        if len(problems) > MOST_SHOWN:
+            lines.append(f"  - and {len(problems) - MOST_SHOWN} more")
+        super().__init__("\n".join(lines))
+
+
+class InvalidConfiguration(UserError):
+    """The configuration has errors; each was reported (located) before this is raised, so
+    the command's error line adds nothing to them."""
+
+    reported = True

@@ -7,22 +7,12 @@ import sys
 
 import click
 
-from reconciler.apply.applier import Outcome, apply_plan
-from reconciler.cli.common import (
-    current_organization,
-    load_valid_config,
-    paths_argument,
-    plan_from_context,
-    read_locks,
-    read_remote,
-    target_from_context,
-    with_prune_options,
-)
+from reconciler.apply.applier import Outcome
+from reconciler.cli.common import connection, paths_argument, reporter, with_prune_options
 from reconciler.errors import UserError
+from reconciler.pipeline import PlanRequest, apply_run, check_appliable, plan_run, saved_plan_run
 from reconciler.plan import document as planfile
-from reconciler.plan.staleness import stale_reasons
 from reconciler.plan.types import Plan
-from reconciler.polar.servers import Target
 from reconciler.render.style import Styler, use_color
 from reconciler.render.text import render_text
 
@@ -50,18 +40,6 @@ def _confirm() -> None:
         raise UserError("apply cancelled; nothing was changed")
 
 
-def _check_digest(path: str, plan: Plan, paths: tuple[str, ...]) -> None:
-    """A saved plan given with PATHS must have been made from exactly those files' bytes."""
-    config = load_valid_config(paths)
-    digest = config.digest
-    if digest != plan.config_digest:
-        raise UserError(
-            f"{path} was not made from the configuration at {' '.join(paths)} (digest "
-            f"{plan.config_digest}, the files now: {digest}); nothing was sent: re-run plan on "
-            "these files"
-        )
-
-
 def _check_reviewed(plan: Plan, expected: str) -> None:
     """The merge policy: the plan of this commit must be the one reviewed."""
     digest = planfile.actions_digest(plan)
@@ -84,33 +62,6 @@ def _expected_digest(expect_digest: str | None, reviewed_plan: str | None) -> st
             "the plan document's actions_digest)"
         )
     return expect_digest
-
-
-def _saved_plan(ctx: click.Context, path: str, paths: tuple[str, ...]) -> tuple[Target, Plan]:
-    """Read a saved plan and make sure it still describes these files, this server and its
-    meters."""
-    plan = planfile.read(path)
-    if paths:
-        _check_digest(path, plan, paths)
-    target = target_from_context(ctx, plan.organization_id)
-    if plan.server_url != target.base_url:
-        raise UserError(
-            f"{path} was made against {plan.server} ({plan.server_url}), not "
-            f"{target.name} ({target.base_url}); run plan against this server"
-        )
-    remote = read_remote(target)
-    org = current_organization(target, remote)
-    if plan.organization_id and org and org != plan.organization_id:
-        raise UserError(
-            f"{path} was made for organization {plan.organization_id}, not {org}; "
-            "run plan against this organization"
-        )
-    reasons = stale_reasons(plan, remote) or planfile.disagreements(plan, remote)
-    if reasons:
-        shown = "; ".join(reasons[:5]) + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else "")
-        raise UserError(f"the plan is stale: re-run plan ({shown})")
-    read_locks(target, plan)  # a meter may have processed its first events since
-    return target, plan
 
 
 @click.command("apply")
@@ -155,20 +106,16 @@ def command(
             raise UserError("--prune goes with PATHS: a saved plan already holds its archive actions")
         if expected:
             raise UserError("--expect-digest and --reviewed-plan plan PATHS afresh: not with --plan")
-        target, plan = _saved_plan(ctx, plan_path, paths)
-        click.echo(render_text(plan, color=color))
+        planned = saved_plan_run(plan_path, connection(ctx), reporter(ctx), paths)
+        click.echo(render_text(planned.plan, color=color))
     else:
-        planned = plan_from_context(ctx, paths, prune=prune, max_archive=max_archive)
-        target, plan = planned.target, planned.plan
-        click.echo(render_text(plan, color=color))
+        request = PlanRequest(paths, prune=prune, max_archive=max_archive)
+        planned = plan_run(request, connection(ctx), reporter(ctx))
+        click.echo(render_text(planned.plan, color=color))
         if expected is not None:
-            _check_reviewed(plan, expected)
-    if plan.problems:
-        keys = ", ".join(a.key for a in plan.problems)
-        raise UserError(
-            f"refusing to apply: Polar would refuse the changes marked ! error ({keys}); "
-            "nothing was sent"
-        )
+            _check_reviewed(planned.plan, expected)
+    plan = planned.plan
+    check_appliable(plan)
     if plan.has_changes and not plan_path and not auto_approve:
         _confirm()
     if not plan.has_changes:
@@ -183,8 +130,7 @@ def command(
         else:
             click.echo(s(f"{a.key}: {a.kind} failed", fg="red", bold=True) + f": {outcome.error}")
 
-    with target.client() as client:
-        result = apply_plan(plan, client, on_outcome=report)
+    result = apply_run(planned, on_outcome=report)
     click.echo("")
     done = ", ".join(f"{result.count(k)} {PAST[k]}" for k in ("create", "update", "adopt"))
     for kind in ("archive", "unarchive"):

@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 
 from reconciler import SCHEMA_URL
-from reconciler.cli.common import current_organization, parse_remote, target_from_context
+from reconciler.cli.common import target_from_context
 from reconciler.errors import UserError
 from reconciler.files import write_text
+from reconciler.pipeline import current_organization, parse_remote
 from reconciler.render.meters_yaml import to_yaml
 
 #: Where a repository keeps the schema its meter files' modelines point at.

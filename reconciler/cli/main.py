@@ -17,7 +17,8 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except UserError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            if not getattr(exc, "reported", False):  # a configuration's errors are shown already
+                click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
 
-from reconciler.cli.common import paths_argument, plan_from_context, with_prune_options
+from reconciler.cli.common import connection, paths_argument, reporter, with_prune_options
 from reconciler.files import write_text
+from reconciler.pipeline import PlanRequest, plan_run
 from reconciler.plan import document as planfile
 from reconciler.render.markdown import render_markdown
 from reconciler.render.style import use_color
@@ -61,10 +63,13 @@ def command(
     Exit 0 on success (with --detailed-exitcode: 0 no changes, 2 changes), 1 on errors,
     including changes Polar would refuse (a locked meter's filter or aggregation).
     """
-    events = load_events_option(events_path) if events_path else None
-    plan = plan_from_context(ctx, paths, fmt, prune, max_archive).plan
-    if events is not None and events_path:
-        plan.preview = make_preview(plan, events, events_path)
+    preview = None
+    if events_path:  # read first: a bad events file stops the run before any request
+        events = load_events_option(events_path)
+        preview = functools.partial(make_preview, events=events, source=events_path)
+    request = PlanRequest(paths, prune=prune, max_archive=max_archive, preview=preview)
+    plan = plan_run(request, connection(ctx), reporter(ctx, fmt)).plan
+    if plan.preview is not None:
         for line in plan.preview.warnings():
             click.echo(f"warning: {line}", err=True)
     if out:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from reconciler.cli.common import load_valid_config, paths_argument
+from reconciler.cli.common import paths_argument, valid_config
 from reconciler.errors import UserError
 from reconciler.render.diagnostics import plural
 from reconciler.render.numbers import number_text
@@ -76,7 +76,7 @@ def command(paths: tuple[str, ...], names: tuple[str, ...], max_events: int) -> 
     aggregation rules; every expected total and matched count must hold. Exit 1 on any
     failure (or configuration error), 0 when all pass. Never makes a network request.
     """
-    config = load_valid_config(paths)
+    config = valid_config(click.get_current_context(), paths)
     tests = config.tests
     if names:
         known = {t.name for t in tests}

@@ -1,48 +1,212 @@
-"""Which remote meter a key names, for the read-only usage commands (quantities,
-customer-meters). The same identity rules as planning, read straight from Polar:
+"""Which remote meter a configured key names: ONE implementation, used by the planner (over
+every meter read) and by quantities' and customer-meters' key lookup (asking Polar).
 
-1. the meter tagged with the key (metadata ``polar_meters_key``);
-2. with a configuration: the meter its ``id:`` pins, else exactly one untagged, active meter
-   with the configured name;
-3. a meter id (a UUID) given instead of a key.
+For each key, in order:
+1. the meter tagged with the key (metadata ``polar_meters_key``). Several meters tagged with
+   one key (two runs that overlapped, a copy made in the dashboard) are resolvable: the
+   ``id:`` pin decides, else the oldest active one is the meter; archived copies never
+   conflict; the other active ones are its duplicates;
+2. the meter pinned by ``id:`` (adopted, i.e. tagged, when it is not tagged yet);
+3. exactly one untagged, active meter with exactly the same name (adopted).
+Otherwise there is no meter yet (plan: create). Ambiguities are problems listing the ids.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
-from reconciler.config.types import Config
-from reconciler.errors import UserError
-from reconciler.model import TAG_KEY
-from reconciler.polar.client import PolarClient
+from reconciler.errors import PlanError, PolarAPIError, UserError
+from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter, remote_from_api
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}")
 
+How = Literal["tag", "pin", "name"]
 
-def resolve_meter(client: PolarClient, key: str, config: Config | None = None) -> dict[str, Any]:
-    """Polar's meter (as it answers) for ``key``; a UserError saying why when none or several."""
-    tagged = client.find_by_key(key)
-    if len(tagged) > 1:
-        ids = ", ".join(sorted(str(m["id"]) for m in tagged))
-        raise UserError(f"{len(tagged)} meters are tagged with key {key!r} ({ids}): give the meter id")
+
+@dataclass(frozen=True)
+class Match:
+    meter: RemoteMeter
+    how: How
+    duplicates: tuple[RemoteMeter, ...] = ()  # other active meters tagged with the same key
+
+
+class Candidates(Protocol):
+    """Where identity looks: every meter read (planning) or Polar itself (a key lookup)."""
+
+    def tagged(self, key: str) -> Sequence[RemoteMeter]: ...
+    def pinned(self, meter_id: str) -> RemoteMeter | None: ...
+    def named(self, name: str) -> Sequence[RemoteMeter]: ...  # untagged, active, that name
+
+
+def _age(meter: RemoteMeter) -> tuple[str, str]:
+    return (meter.created_at or "", meter.id)
+
+
+def _among_tagged(key: str, pin: str | None, tagged: Sequence[RemoteMeter], where: str) -> Match:
+    if pin:
+        chosen = next((m for m in tagged if m.id == pin), None)
+        if chosen is None:
+            ids = ", ".join(m.id for m in tagged)
+            raise _Unresolved(f"key {key!r}{where} is pinned to {pin} but meter {ids} carries it")
+    else:
+        active = [m for m in tagged if not m.archived]
+        chosen = min(active or tagged, key=_age)
+    others = tuple(sorted((m for m in tagged if m is not chosen and not m.archived), key=_age))
+    if others:
+        ids = ", ".join(m.id for m in tagged)
+        raise _Unresolved(f"key {key!r}{where} is tagged on several meters: {ids}")
+    return Match(chosen, "tag", others)
+
+
+class _Unresolved(Exception):
+    pass
+
+
+def identify(
+    key: str,
+    pin: str | None,
+    name: str | None,
+    candidates: Candidates,
+    configured: Collection[str] = (),
+    where: str = "",
+) -> Match | None:
+    """The meter KEY names (None: none yet); raises PlanError saying why it is ambiguous.
+    PIN is the configured ``id:``, NAME the configured name (None: no configuration)."""
+    try:
+        return _identify(key, pin, name, candidates, configured, where)
+    except _Unresolved as exc:
+        raise PlanError([str(exc)]) from None
+
+
+def _identify(
+    key: str, pin: str | None, name: str | None, candidates: Candidates,
+    configured: Collection[str], where: str,
+) -> Match | None:
+    tagged = candidates.tagged(key)
     if tagged:
-        return tagged[0]
+        return _among_tagged(key, pin, tagged, where)
+    if pin:
+        pinned = candidates.pinned(pin)
+        if pinned is None:
+            raise _Unresolved(
+                f"key {key!r}{where} is pinned to {pin}, which is not a meter of this organization"
+            )
+        if pinned.key is not None and pinned.key in configured:
+            raise _Unresolved(f"key {key!r}{where} is pinned to {pin}, which belongs to key {pinned.key!r}")
+        return Match(pinned, "pin")
+    named = candidates.named(name) if name is not None else []
+    if len(named) > 1:
+        ids = ", ".join(m.id for m in named)
+        raise _Unresolved(
+            f"key {key!r}{where}: several untagged meters are named {name!r} ({ids}); pin one with `id:`"
+        )
+    return Match(named[0], "name") if named else None
+
+
+class ReadMeters:
+    """Candidates among meters already read (the planner's)."""
+
+    def __init__(self, remote: Sequence[RemoteMeter]) -> None:
+        self.by_id = {m.id: m for m in remote}
+        self.by_tag: dict[str, list[RemoteMeter]] = defaultdict(list)
+        self.by_name: dict[str, list[RemoteMeter]] = defaultdict(list)
+        for m in remote:
+            if m.key is not None:
+                self.by_tag[m.key].append(m)
+            elif not m.archived:
+                self.by_name[m.spec["name"]].append(m)
+
+    def tagged(self, key: str) -> Sequence[RemoteMeter]:
+        return self.by_tag.get(key, ())
+
+    def pinned(self, meter_id: str) -> RemoteMeter | None:
+        return self.by_id.get(meter_id)
+
+    def named(self, name: str) -> Sequence[RemoteMeter]:
+        return self.by_name.get(name, ())
+
+
+def _where(meter: DesiredMeter) -> str:
+    return f" ({meter.location})" if meter.location else ""
+
+
+def match_meters(desired: Sequence[DesiredMeter], remote: Sequence[RemoteMeter]) -> dict[str, Match]:
+    """Each configured key's meter, where there is one; PlanError with every problem."""
+    problems: list[str] = []
+    candidates = ReadMeters(remote)
+    configured = {d.key for d in desired}
+    matched: dict[str, Match] = {}
+    claimed: dict[str, str] = {}  # remote id -> key that claimed it
+    for d in desired:
+        try:
+            match = _identify(d.key, d.id, d.spec["name"], candidates, configured, _where(d))
+        except _Unresolved as exc:
+            problems.append(str(exc))
+            continue
+        if match is None:
+            continue
+        matched[d.key] = match
+        if match.meter.id in claimed:
+            problems.append(
+                f"keys {claimed[match.meter.id]!r} and {d.key!r}{_where(d)} both match meter {match.meter.id}"
+            )
+        claimed[match.meter.id] = d.key
+    if problems:
+        raise PlanError(problems)
+    return matched
+
+
+class _Client(Protocol):
+    def find_by_key(self, key: str) -> list[dict[str, Any]]: ...
+    def get_meter(self, meter_id: str) -> dict[str, Any]: ...
+    def list_meters(self, query: str | None = None) -> list[Any]: ...
+
+
+def _read(item: dict[str, Any]) -> RemoteMeter:
+    try:
+        return remote_from_api(item)
+    except ValueError as exc:
+        raise UserError(f"Polar answered something polar-meters cannot read: {exc}") from None
+
+
+class AskPolar:
+    """Candidates asked of Polar, one question at a time, only as far as identity needs."""
+
+    def __init__(self, client: _Client) -> None:
+        self.client = client
+
+    def tagged(self, key: str) -> Sequence[RemoteMeter]:
+        return [_read(m) for m in self.client.find_by_key(key)]
+
+    def pinned(self, meter_id: str) -> RemoteMeter | None:
+        try:
+            return _read(self.client.get_meter(meter_id))
+        except PolarAPIError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def named(self, name: str) -> Sequence[RemoteMeter]:
+        same = [_read(m) for m in self.client.list_meters(query=name)]
+        return [m for m in same if m.spec["name"] == name and not m.archived and m.key is None]
+
+
+def resolve_meter(client: _Client, key: str, config: Any = None) -> dict[str, Any]:
+    """Polar's meter (as it answers) for KEY, a configured key or a meter id, by the same
+    rules as planning; a UserError saying why when there is none or several."""
     desired = next((m for m in config.meters if m.key == key), None) if config else None
-    if desired is not None and desired.id:
-        return client.get_meter(desired.id)
+    configured = {m.key for m in config.meters} if config else set()
+    candidates = AskPolar(client)
     if desired is not None:
-        name = desired.spec["name"]
-        same = [
-            m for m in client.list_meters(query=name)
-            if m.get("name") == name and m.get("archived_at") is None
-            and TAG_KEY not in (m.get("metadata") or {})
-        ]
-        if len(same) == 1:
-            return same[0]
-        if same:
-            ids = ", ".join(sorted(str(m["id"]) for m in same))
-            raise UserError(f"several untagged meters are named {name!r} ({ids}): give the meter id")
+        match = identify(key, desired.id, desired.spec["name"], candidates, configured)
+    else:
+        match = identify(key, None, None, candidates)
+    if match is not None:
+        return match.meter.raw
     if UUID.fullmatch(key):
         return client.get_meter(key.lower())
     where = " nor in the configuration" if config is not None else ""

@@ -189,15 +189,14 @@ def test_prune_guard_names_how_many_and_which() -> None:
 
 
 def test_locks_turn_filter_changes_into_problems_and_unknowns_into_caveats() -> None:
-    from reconciler.plan.planner import annotate_locks, lock_candidates
+    from reconciler.plan.locks import lock_candidates
 
     r1, r2, r3 = remote("a"), remote("b"), remote("c")
     d1 = desired("a", aggregation={"func": "count"})
     d2 = desired("b", aggregation={"func": "count"})
     d3 = desired("c", name="Renamed")
-    p = plan([d1, d2, d3], [r1, r2, r3])
-    assert sorted(lock_candidates(p)) == sorted([r1.id, r2.id])
-    annotate_locks(p, {r1.id: True, r2.id: None})
+    assert lock_candidates([d1, d2, d3], [r1, r2, r3]) == [r1.id, r2.id]
+    p = plan([d1, d2, d3], [r1, r2, r3], locks={r1.id: True, r2.id: None})
     a1, a2, a3 = p.actions
     assert a1.problem and "new meter under a new key" in a1.problem and a1.locked is True
     assert a2.caveat and not a2.problem

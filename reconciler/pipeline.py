@@ -1,0 +1,260 @@
+"""The whole run, stage by stage, with no click and no SystemExit: the CLI parses options,
+calls one of these and prints what comes back.
+
+plan:   load + validate the configuration (config/) → resolve the target (polar/servers.py)
+        → read Polar's meters (polar/client.py) → ask which changed meters are locked
+        (plan/locks.py) → make the plan (plan/planner.py): a complete Plan, never changed after
+apply:  the same plan, or a saved one read back and checked (plan/document.py,
+        plan/staleness.py) → the applier sends each action (apply/applier.py)
+
+Problems are UserErrors (one line each). What would be shown on a terminal while the run
+goes on (configuration diagnostics, progress counters) goes to a :class:`Reporter`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reconciler.apply.applier import ApplyResult, Outcome, apply_plan
+from reconciler.config.load import load_config
+from reconciler.config.types import Config
+from reconciler.errors import InvalidConfiguration, UserError
+from reconciler.gcpause import gc_paused
+from reconciler.model import RemoteMeter, remote_from_api
+from reconciler.plan import document as planfile
+from reconciler.plan.locks import LOCK_SENSITIVE, Locks, lock_candidates, with_locks
+from reconciler.plan.planner import make_plan
+from reconciler.plan.staleness import stale_reasons
+from reconciler.plan.types import Plan
+from reconciler.polar.servers import Target, resolve_target
+
+#: ``step(done, total)``: how far a long stage has come.
+Step = Callable[[int, int], None]
+
+
+@contextmanager
+def _no_progress(label: str, unit: str) -> Iterator[Step]:
+    yield lambda done, total: None
+
+
+@dataclass
+class Reporter:
+    """What the run shows while it goes: by default nothing (the CLI passes its printers)."""
+
+    diagnostics: Callable[[Config], None] = lambda config: None
+    progress: Callable[[str, str], AbstractContextManager[Step]] = _no_progress
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The program's options that say where and how to talk to Polar."""
+
+    server: str | None = None
+    token: str | None = None
+    organization_id: str | None = None
+    rate_limit: int | None = None
+    parallelism: int | None = None
+    debug: Callable[[str], None] | None = None
+
+
+@dataclass
+class Planned:
+    target: Target
+    plan: Plan
+    remote: list[RemoteMeter]
+    config: Config | None = None
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    paths: Sequence[str]
+    prune: bool = False
+    max_archive: int = 5
+    preview: Callable[[Plan], Any] | None = None  # plan --events
+
+
+# -- stage 1 + 2: the configuration --------------------------------------------------------
+
+def load_valid_config(paths: Sequence[str], reporter: Reporter) -> Config:
+    """Load and validate; every diagnostic goes to the reporter; errors stop the run here,
+    before any request."""
+    config = load_config(list(paths))
+    reporter.diagnostics(config)
+    if config.errors:
+        raise InvalidConfiguration(f"{len(config.errors)} errors in the configuration")
+    return config
+
+
+# -- stage 3: Polar ------------------------------------------------------------------------
+
+def connect(connection: Connection, config_organization_id: str | None) -> Target:
+    target = resolve_target(
+        connection.server, connection.token, connection.organization_id, config_organization_id
+    )
+    return target.tune(connection.rate_limit, connection.parallelism, connection.debug)
+
+
+def _parsed(item: dict[str, Any]) -> RemoteMeter | ValueError:
+    try:
+        return remote_from_api(item)
+    except ValueError as exc:
+        return exc  # for _readable to raise, in the main thread
+
+
+def _readable(parsed: list[RemoteMeter | ValueError]) -> list[RemoteMeter]:
+    for meter in parsed:
+        if isinstance(meter, ValueError):
+            raise UserError(f"Polar answered something polar-meters cannot read: {meter}")
+    return parsed  # type: ignore[return-value]
+
+
+def parse_remote(items: list[dict[str, Any]]) -> list[RemoteMeter]:
+    return _readable([_parsed(item) for item in items])
+
+
+def check_organization(target: Target, remote: Sequence[RemoteMeter]) -> None:
+    """Every meter read must belong to the organization being managed."""
+    expected = target.expected_organization_id
+    others = sorted({str(m.raw.get("organization_id")) for m in remote} - {expected or ""})
+    if expected and others:
+        raise UserError(
+            f"the configuration is for organization {expected}, but the token reaches meters "
+            f"of {', '.join(others)}: check the token and organization_id"
+        )
+
+
+def read_remote(target: Target, reporter: Reporter) -> list[RemoteMeter]:
+    """Every meter of the organization; each page parsed while the next ones are on their way."""
+    with target.client() as client, reporter.progress("Reading Polar's meters", "pages") as step:
+        remote = _readable(client.list_meters(convert=_parsed, on_page=step))
+    check_organization(target, remote)
+    return remote
+
+
+def current_organization(target: Target, remote: Sequence[RemoteMeter]) -> str | None:
+    org = target.organization_id or target.expected_organization_id
+    if org is None and remote:
+        org = str(remote[0].raw.get("organization_id"))
+    return org
+
+
+def read_locks(target: Target, candidates: Sequence[str], reporter: Reporter) -> Locks:
+    """Ask Polar whether each of these meters is locked (`parallelism` questions at once)."""
+    if not candidates:
+        return {}
+    label = "Asking Polar which changed meters have processed events"
+    with target.client() as client, reporter.progress(label, "meters") as step:
+        counted = itertools.count(1)  # next() is atomic: answers come from several threads
+
+        def locked(meter_id: str) -> bool | None:
+            answer = client.meter_has_events(meter_id)
+            step(next(counted), len(candidates))
+            return answer
+
+        with ThreadPoolExecutor(client.parallelism) as pool:
+            return dict(zip(candidates, pool.map(locked, candidates)))
+
+
+# -- stage 4: the plan ---------------------------------------------------------------------
+
+def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | None = None) -> Planned:
+    """Every stage of a plan, in order."""
+    reporter = reporter or Reporter()
+    # Reading and planning 10,000 meters makes a million objects, and the cyclic GC would
+    # rescan them again and again (0.3 s): none of them needs it before the run ends.
+    with gc_paused():
+        config = load_valid_config(request.paths, reporter)
+        if request.prune and not config.complete:  # never prune what was not read
+            raise UserError("refusing --prune: part of the configuration could not be read")
+        target = connect(connection, config.organization_id)
+        remote = read_remote(target, reporter)
+        locks = read_locks(target, lock_candidates(config.meters, remote), reporter)
+        plan = make_plan(
+            config.meters,
+            remote,
+            server=target.name,
+            organization_id=current_organization(target, remote),
+            send_organization_id=target.organization_id is not None,
+            prune=request.prune,
+            max_archive=request.max_archive,
+            locks=locks,
+            server_url=target.base_url,
+            config_files=config.files,
+            config_digest=config.digest,
+            preview=request.preview,
+        )
+    return Planned(target, plan, remote, config)
+
+
+def check_made_from(path: str, plan: Plan, paths: Sequence[str], reporter: Reporter) -> None:
+    """A saved plan given with PATHS must have been made from exactly those files' bytes."""
+    config = load_valid_config(paths, reporter)
+    digest = config.digest
+    if digest != plan.config_digest:
+        raise UserError(
+            f"{path} was not made from the configuration at {' '.join(paths)} (digest "
+            f"{plan.config_digest}, the files now: {digest}); nothing was sent: re-run plan on "
+            "these files"
+        )
+
+
+def saved_plan_run(
+    path: str, connection: Connection, reporter: Reporter | None = None, paths: Sequence[str] = ()
+) -> Planned:
+    """A saved plan read back, and made sure it still describes these files (when PATHS are
+    given), this server and its meters."""
+    reporter = reporter or Reporter()
+    plan = planfile.read(path)
+    if paths:
+        check_made_from(path, plan, paths, reporter)
+    target = connect(connection, plan.organization_id)
+    if plan.server_url != target.base_url:
+        raise UserError(
+            f"{path} was made against {plan.server} ({plan.server_url}), not "
+            f"{target.name} ({target.base_url}); run plan against this server"
+        )
+    remote = read_remote(target, reporter)
+    org = current_organization(target, remote)
+    if plan.organization_id and org and org != plan.organization_id:
+        raise UserError(
+            f"{path} was made for organization {plan.organization_id}, not {org}; "
+            "run plan against this organization"
+        )
+    reasons = stale_reasons(plan, remote) or planfile.disagreements(plan, remote)
+    if reasons:
+        shown = "; ".join(reasons[:5]) + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else "")
+        raise UserError(f"the plan is stale: re-run plan ({shown})")
+    # a meter may have processed its first events since the plan was made
+    candidates = [a.meter_id for a in plan.actions if a.meter_id and a.changed_fields & set(LOCK_SENSITIVE)]
+    locks = read_locks(target, candidates, reporter)
+    return Planned(target, replace(plan, actions=with_locks(plan.actions, locks)), remote)
+
+
+# -- stage 5: apply ------------------------------------------------------------------------
+
+def check_appliable(plan: Plan) -> None:
+    """Refuse a plan holding changes Polar would refuse: nothing is sent."""
+    if plan.problems:
+        keys = ", ".join(a.key for a in plan.problems)
+        raise UserError(
+            f"refusing to apply: Polar would refuse the changes marked ! error ({keys}); "
+            "nothing was sent"
+        )
+
+
+def apply_run(planned: Planned, on_outcome: Callable[[Outcome], None] = lambda _: None) -> ApplyResult:
+    """Send every action of the plan; each outcome is reported as it completes."""
+    with planned.target.client() as client:
+        return apply_plan(planned.plan, client, on_outcome=on_outcome)
+
+
+__all__ = [
+    "Connection", "PlanRequest", "Planned", "Reporter", "apply_run", "check_appliable",
+    "connect", "current_organization", "load_valid_config", "parse_remote",
+    "plan_run", "read_locks", "read_remote", "saved_plan_run"
+]
