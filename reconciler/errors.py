@@ -9,6 +9,12 @@ class UserError(Exception):
     exit_code = 1
 
 
+class Interrupted(UserError):
+    """Ctrl-C (or SIGTERM) where nothing was sent yet: one line, exit 130."""
+
+    exit_code = 130
+
+
 class PolarAPIError(UserError):
     """Polar (or the emulator) answered with an error; the message is Polar's own, in one line."""
 

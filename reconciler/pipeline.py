@@ -75,6 +75,7 @@ class PlanRequest:
     paths: Sequence[str]
     prune: bool = False
     max_archive: int = 5
+    resolve_duplicates: bool = False
     preview: Callable[[Plan], Any] | None = None  # plan --events
 
 
@@ -118,13 +119,19 @@ def parse_remote(items: list[dict[str, Any]]) -> list[RemoteMeter]:
 
 
 def check_organization(target: Target, remote: Sequence[RemoteMeter]) -> None:
-    """Every meter read must belong to the organization being managed."""
-    expected = target.expected_organization_id
-    others = sorted({str(m.raw.get("organization_id")) for m in remote} - {expected or ""})
-    if expected and others:
+    """Every meter read must belong to the organization being managed: the one named (by
+    the configuration, --organization-id, the emulator), else the token's only one."""
+    orgs = {str(m.raw.get("organization_id")) for m in remote}
+    expected = target.expected_organization_id or target.organization_id
+    if expected and orgs - {expected}:
         raise UserError(
             f"the configuration is for organization {expected}, but the token reaches meters "
-            f"of {', '.join(others)}: check the token and organization_id"
+            f"of {', '.join(sorted(orgs - {expected}))}: check the token and organization_id"
+        )
+    if not expected and len(orgs) > 1:
+        raise UserError(
+            f"Polar listed meters of several organizations ({', '.join(sorted(orgs))}); "
+            "refusing to plan against them: set organization_id"
         )
 
 
@@ -182,6 +189,7 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
             send_organization_id=target.organization_id is not None,
             prune=request.prune,
             max_archive=request.max_archive,
+            resolve_duplicates=request.resolve_duplicates,
             locks=locks,
             server_url=target.base_url,
             config_files=config.files,

@@ -34,3 +34,21 @@ def test_an_invalid_configuration_is_an_error_not_an_exit(tmp_path: Path) -> Non
     with pytest.raises(InvalidConfiguration):
         plan_run(PlanRequest([str(path)]), Connection(server="http://127.0.0.1:9"), Reporter(diagnostics=seen.append))
     assert seen and seen[0].errors
+
+
+def test_every_meter_read_must_belong_to_the_managed_organization() -> None:
+    from reconciler.errors import UserError
+    from reconciler.pipeline import check_organization
+    from reconciler.polar.servers import Target
+    from tests.support.builders import ORG, remote
+
+    other = "11111111-1111-4111-8111-111111111111"
+    mine, foreign = remote("a"), remote("b", organization_id=other)
+    named = Target("x", "http://x", "t", None, ORG)
+    check_organization(named, [mine])
+    with pytest.raises(UserError, match=f"reaches meters of {other}"):
+        check_organization(named, [mine, foreign])
+    unnamed = Target("x", "http://x", "t", None, None)  # an organization token, no organization_id
+    check_organization(unnamed, [foreign])
+    with pytest.raises(UserError, match="meters of several organizations"):
+        check_organization(unnamed, [mine, foreign])

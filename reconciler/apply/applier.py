@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.apply.duplicates import created_meanwhile, resolve_concurrent_creates
 from reconciler.errors import PolarAPIError
 from reconciler.plan.types import Action, Plan
 from reconciler.polar.client import OutcomeUnknown, PolarClient
@@ -34,6 +35,8 @@ class ApplyResult:
     outcomes: list[Outcome] = field(default_factory=list)
     not_done: list[Action] = field(default_factory=list)  # never started (interrupted)
     interrupted: bool = False
+    abandoned: bool = False  # a second interrupt: requests in flight were not waited for
+    resolved: list[str] = field(default_factory=list)  # concurrent runs' copies archived
 
     @property
     def failed(self) -> list[Outcome]:
@@ -84,6 +87,9 @@ def safe_create(client: PolarClient, action: Action) -> tuple[dict[str, Any], st
     exist: look it up by its ownership tag and send again only if it is not there.
     """
     req = action.request
+    existing = created_meanwhile(client, action.key)
+    if existing is not None:
+        return existing, "a concurrent run created it first; left as it is"
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
             answer = client.send(req.method, req.path, req.body)
@@ -128,44 +134,87 @@ def run_action(client: PolarClient, action: Action) -> Outcome:
     )
 
 
+class InOrder:
+    """Hands outcomes on in the plan's order, whatever order they complete in."""
+
+    def __init__(self, on_outcome: Callable[[Outcome], None]) -> None:
+        self.on_outcome = on_outcome
+        self.finished: dict[int, Outcome | None] = {}
+        self.next = 0
+        self.lock = threading.Lock()
+
+    def done(self, index: int, outcome: Outcome | None) -> None:
+        with self.lock:
+            self.finished[index] = outcome
+            while self.next in self.finished:
+                self._emit(self.finished.pop(self.next))
+                self.next += 1
+
+    def flush(self) -> None:
+        """What finished behind an action that never will (interrupted), in order."""
+        with self.lock:
+            for index in sorted(self.finished):
+                self._emit(self.finished.pop(index))
+
+    def _emit(self, outcome: Outcome | None) -> None:
+        if outcome is not None:
+            self.on_outcome(outcome)
+
+
 def apply_plan(
     plan: Plan,
     client: PolarClient,
     on_outcome: Callable[[Outcome], None] = lambda _: None,
 ) -> ApplyResult:
-    """Run every action, `client.parallelism` at a time; report each as it completes.
+    """Run every action, `client.parallelism` at a time; report each in the plan's order.
 
-    Ctrl-C: no new request starts (retries and rate-limit pauses included), those in flight
-    finish and are reported, and the result lists what was not done.
+    Ctrl-C (or SIGTERM, see cli/main.py): no new request starts (retries and rate-limit
+    pauses included), those in flight finish and are reported, and the result lists what was
+    not done. A second one stops the wait: in-flight requests may still complete.
     """
     result = ApplyResult()
     stop = threading.Event()
     lock = threading.Lock()
+    report = InOrder(on_outcome)
 
-    def work(action: Action) -> Outcome | None:
-        if stop.is_set():
-            return None
-        try:
-            outcome = run_action(client, action)
-        except Cancelled:
-            return None
-        with lock:
-            result.outcomes.append(outcome)
-            on_outcome(outcome)
-        return outcome
+    def work(index: int, action: Action) -> None:
+        outcome = None
+        if not stop.is_set():
+            try:
+                outcome = run_action(client, action)
+            except Cancelled:
+                outcome = None
+        if outcome is not None:
+            with lock:
+                result.outcomes.append(outcome)
+        report.done(index, outcome)
 
     pool = ThreadPoolExecutor(max_workers=client.parallelism)
-    futures = {pool.submit(work, a): a for a in plan.actions}
+    futures = [pool.submit(work, i, a) for i, a in enumerate(plan.actions)]
     try:
         for _ in as_completed(futures):
             pass
     except KeyboardInterrupt:
-        stop.set()
-        client.cancel()  # retries and rate-limit pauses end now, without another request
-        pool.shutdown(wait=True, cancel_futures=True)
-        done = {id(o.action) for o in result.outcomes}
-        result.not_done = [a for a in plan.actions if id(a) not in done]
-        result.interrupted = True
+        _interrupted(plan, client, pool, result, stop)
+        report.flush()
         return result
     pool.shutdown(wait=True)
+    created = [o.action.key for o in result.outcomes if o.ok and o.action.kind == "create"]
+    result.resolved = resolve_concurrent_creates(client, created)
     return result
+
+
+def _interrupted(
+    plan: Plan, client: PolarClient, pool: ThreadPoolExecutor, result: ApplyResult,
+    stop: threading.Event,
+) -> None:
+    stop.set()
+    client.cancel()  # retries and rate-limit pauses end now, without another request
+    result.interrupted = True
+    try:
+        pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt:  # a second interrupt: stop waiting for the requests in flight
+        pool.shutdown(wait=False, cancel_futures=True)
+        result.abandoned = True
+    done = {id(o.action) for o in list(result.outcomes)}
+    result.not_done = [a for a in plan.actions if id(a) not in done]

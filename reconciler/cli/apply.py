@@ -9,7 +9,8 @@ import click
 
 from reconciler.apply.applier import Outcome
 from reconciler.cli.common import connection, paths_argument, reporter, with_prune_options
-from reconciler.errors import UserError
+from reconciler.cli.options import program_options
+from reconciler.errors import Interrupted, UserError
 from reconciler.pipeline import PlanRequest, apply_run, check_appliable, plan_run, saved_plan_run
 from reconciler.plan import document as planfile
 from reconciler.plan.types import Plan
@@ -33,9 +34,13 @@ def _confirm() -> None:
             "refusing to apply without confirmation: standard input is not a terminal; "
             "pass --auto-approve"
         )
-    answer = click.prompt(
-        "Apply these changes? Only 'yes' will be accepted", default="", show_default=False
-    )
+    try:
+        answer = click.prompt(
+            "Apply these changes? Only 'yes' will be accepted", default="", show_default=False
+        )
+    except click.Abort:  # Ctrl-C (or end of input) at the prompt: as an interrupt, exit 130
+        click.echo("", err=True)
+        raise Interrupted("apply cancelled; nothing was changed") from None
     if answer.strip() != "yes":
         raise UserError("apply cancelled; nothing was changed")
 
@@ -86,6 +91,14 @@ def _expected_digest(expect_digest: str | None, reviewed_plan: str | None) -> st
     help="Merge policy: like --expect-digest, with the digest of this saved plan.",
 )
 @with_prune_options
+@click.option(
+    "--resolve-duplicates",
+    is_flag=True,
+    help="Archive and untag the other meters tagged with a configured key (left by "
+    "overlapping runs or a dashboard copy); the key keeps its `id:`-pinned meter, else "
+    "the oldest active one.",
+)
+@program_options
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -96,20 +109,23 @@ def command(
     reviewed_plan: str | None,
     prune: bool,
     max_archive: int,
+    resolve_duplicates: bool,
 ) -> None:
     """Plan the meter files in PATHS (default meters/) against Polar and apply the changes."""
     color = use_color()
     s = Styler(color)
     expected = _expected_digest(expect_digest, reviewed_plan)
     if plan_path:
-        if prune:
-            raise UserError("--prune goes with PATHS: a saved plan already holds its archive actions")
+        if prune or resolve_duplicates:
+            flag = "--prune" if prune else "--resolve-duplicates"
+            raise UserError(f"{flag} goes with PATHS: a saved plan already holds its archive actions")
         if expected:
             raise UserError("--expect-digest and --reviewed-plan plan PATHS afresh: not with --plan")
         planned = saved_plan_run(plan_path, connection(ctx), reporter(ctx), paths)
         click.echo(render_text(planned.plan, color=color))
     else:
-        request = PlanRequest(paths, prune=prune, max_archive=max_archive)
+        request = PlanRequest(paths, prune=prune, max_archive=max_archive,
+                              resolve_duplicates=resolve_duplicates)
         planned = plan_run(request, connection(ctx), reporter(ctx))
         click.echo(render_text(planned.plan, color=color))
         if expected is not None:
@@ -136,6 +152,8 @@ def command(
     for kind in ("archive", "unarchive"):
         if plan.count(kind):
             done += f", {result.count(kind)} {PAST[kind]}"
+    for note in result.resolved:
+        click.echo(s(note, fg="yellow"))
     if result.interrupted:
         keys = ", ".join(a.key for a in result.not_done) or "none"
         failed = f", {len(result.failed)} failed" if result.failed else ""
@@ -143,6 +161,12 @@ def command(
             s(f"Interrupted: {done}{failed}; not started: {keys}.", fg="red", bold=True)
             + " Run apply again to finish."
         )
+        if result.abandoned:
+            click.echo(
+                "Interrupted again: requests that were in flight may have completed; the next "
+                "apply will reconcile them (a created meter carries its key and is found).",
+                err=True,
+            )
         sys.exit(130)
     if result.ok:
         click.echo(s(f"Apply complete: {done}.", bold=True))

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from reconciler.cli.common import target_from_context, valid_config
+from reconciler.cli.options import program_options
 from reconciler.errors import PolarAPIError, UserError
 from reconciler.model import TAG_KEY
 from reconciler.polar.identity import resolve_meter
@@ -93,6 +94,7 @@ def usage_options(f):  # type: ignore[no-untyped-def]
 @click.command("customer-meters")
 @click.argument("key", required=False)
 @usage_options
+@program_options
 @click.pass_context
 def command(
     ctx: click.Context, key: str | None, customer_ids: Sequence[str],

@@ -9,6 +9,7 @@ import click
 
 from reconciler import SCHEMA_URL
 from reconciler.cli.common import target_from_context
+from reconciler.cli.options import program_options
 from reconciler.errors import UserError
 from reconciler.files import write_text
 from reconciler.pipeline import current_organization, parse_remote
@@ -38,6 +39,7 @@ def schema_ref(out: str | None) -> str:
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @click.option("--query", metavar="TEXT", help="Only meters whose name contains TEXT (as Polar matches).")
 @click.option("--include-archived", is_flag=True, help="Also import archived meters (as archived: true).")
+@program_options
 @click.pass_context
 def command(
     ctx: click.Context, out: str | None, force: bool, query: str | None, include_archived: bool

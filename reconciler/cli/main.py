@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
 
 from reconciler import __version__
+from reconciler.cli.options import group_options
 from reconciler.errors import UserError
 
 
@@ -27,49 +29,7 @@ class Group(click.Group):
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="polar-meters")
-@click.option(
-    "--server",
-    envvar="POLAR_SERVER",
-    default=None,
-    metavar="production|sandbox|local|URL",
-    help="Polar server to talk to (env POLAR_SERVER, default production). "
-    "`local` runs the emulator in-process with state in .polar-meters/local.json.",
-)
-@click.option(
-    "--token",
-    envvar="POLAR_ACCESS_TOKEN",
-    default=None,
-    help="Polar access token (env POLAR_ACCESS_TOKEN). Never printed.",
-)
-@click.option(
-    "--organization-id",
-    envvar="POLAR_ORGANIZATION_ID",
-    default=None,
-    help="Organization to manage (env POLAR_ORGANIZATION_ID, else the configuration's "
-    "organization_id). Needed with personal tokens; with organization tokens, checked "
-    "against the meters the token reads.",
-)
-@click.option(
-    "--rate-limit",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="Requests per minute at most (default: Polar's limit, production 500, sandbox 100; "
-    "no pacing for local and URLs).",
-)
-@click.option(
-    "--parallelism",
-    type=click.IntRange(min=1, max=64),
-    default=None,
-    metavar="N",
-    help="Requests in flight at once (default 4).",
-)
-@click.option(
-    "--debug",
-    is_flag=True,
-    help="Log each request and response (method, path, status, time) to stderr; "
-    "the token is never shown.",
-)
+@group_options
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -114,4 +74,7 @@ _register()
 
 
 def main() -> None:
+    # SIGTERM (what CI sends on cancel) is handled exactly as Ctrl-C: the interrupt handling
+    # of each command (apply: no new request, in-flight ones reported) applies to both.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     cli(prog_name="polar-meters")

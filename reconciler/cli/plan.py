@@ -8,6 +8,7 @@ import sys
 import click
 
 from reconciler.cli.common import connection, paths_argument, reporter, with_prune_options
+from reconciler.cli.options import program_options
 from reconciler.files import write_text
 from reconciler.pipeline import PlanRequest, plan_run
 from reconciler.plan import document as planfile
@@ -47,6 +48,7 @@ from reconciler.usage.preview import make_preview
     "aggregation makes of them, total and matched events, before → after. Read locally.",
 )
 @with_prune_options
+@program_options
 @click.pass_context
 def command(
     ctx: click.Context,

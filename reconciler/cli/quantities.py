@@ -13,6 +13,7 @@ import click
 
 from reconciler.cli.common import target_from_context, valid_config
 from reconciler.cli.customermeters import customer_params, usage_options
+from reconciler.cli.options import program_options
 from reconciler.polar.identity import resolve_meter
 from reconciler.render.chart import bucket_label, chart_rows
 from reconciler.render.numbers import number_text
@@ -59,6 +60,7 @@ def _csv(buckets: list[dict[str, object]]) -> str:
 @click.option("--chart/--no-chart", default=None,
               help="Bars of unicode blocks (default: on a terminal only).")
 @usage_options
+@program_options
 @click.pass_context
 def command(
     ctx: click.Context, key: str, start: str, end: str, interval: str, zone_name: str,

@@ -119,6 +119,8 @@ def to_document(plan: Plan, created_at: datetime | None = None) -> dict[str, Any
         "unchanged": plan.unchanged,
         "unmanaged": [{"id": r.id, "name": r.name} for r in plan.unmanaged],
         "missing": [{"id": r.id, "name": r.name, "key": r.key} for r in plan.missing],
+        "retired": [{"id": r.id, "name": r.name, "key": r.key} for r in plan.retired],
+        "duplicates": [{"id": r.id, "name": r.name, "key": r.key} for r in plan.duplicates],
         "remote_meters": [
             {
                 "id": f.id,
@@ -179,6 +181,8 @@ def from_document(doc: Any, source: str = "plan file") -> Plan:
             unchanged=list(doc.get("unchanged") or []),
             unmanaged=[RemoteRef(r["id"], r["name"]) for r in doc.get("unmanaged") or []],
             missing=[RemoteRef(r["id"], r["name"], r.get("key")) for r in doc.get("missing") or []],
+            retired=[RemoteRef(r["id"], r["name"], r.get("key")) for r in doc.get("retired") or []],
+            duplicates=[RemoteRef(r["id"], r["name"], r.get("key")) for r in doc.get("duplicates") or []],
             seen=[
                 Fingerprint(
                     id=f["id"],

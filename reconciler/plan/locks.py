@@ -13,8 +13,8 @@ from dataclasses import replace
 
 from reconciler.model import DesiredMeter, RemoteMeter
 from reconciler.plan.diff import diff_specs
-from reconciler.polar.identity import match_meters
 from reconciler.plan.types import Action
+from reconciler.polar.identity import match_meters
 
 LOCK_SENSITIVE = ("filter", "aggregation")
 

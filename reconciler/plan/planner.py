@@ -23,7 +23,7 @@ from reconciler.polar.identity import Match, match_meters
 if TYPE_CHECKING:
     from reconciler.usage.preview import Preview
 
-__all__ = ["PlanError", "create_body", "update_body", "make_plan", "fingerprint", "prune_action"]
+__all__ = ["PlanError", "create_body", "fingerprint", "make_plan", "prune_action", "update_body"]
 
 NO_LOCKS: Mapping[str, bool | None] = {}
 
@@ -59,6 +59,38 @@ def prune_action(meter: RemoteMeter) -> Action:
         request=Request("PATCH", f"/v1/meters/{meter.id}", {"is_archived": True}),
         note="pruned: missing from the configuration",
     )
+
+
+def duplicate_action(meter: RemoteMeter, key: str) -> Action:
+    """Archive and untag a second meter tagged with KEY: the key's meter stays as it is."""
+    after = {**meter.spec, "archived": True}
+    metadata = {k: v for k, v in (meter.raw.get("metadata") or {}).items() if k != TAG_KEY}
+    changes = diff_specs(meter.spec, after) + [FieldChange(f"metadata.{TAG_KEY}", key, ABSENT)]
+    return Action(
+        kind="archive",
+        key=key,
+        name=str(meter.spec["name"]),
+        meter_id=meter.id,
+        before=meter.spec,
+        after=after,
+        changes=changes,
+        request=Request("PATCH", f"/v1/meters/{meter.id}", {"is_archived": True, "metadata": metadata}),
+        note=f"duplicate of {key}: archived and untagged",
+    )
+
+
+def _duplicates(
+    matched: dict[str, Match], resolve: bool
+) -> tuple[list[RemoteRef], list[Action]]:
+    refs: list[RemoteRef] = []
+    actions: list[Action] = []
+    for key, match in matched.items():
+        for m in match.duplicates:
+            if resolve:
+                actions.append(duplicate_action(m, key))
+            else:
+                refs.append(RemoteRef(m.id, str(m.spec["name"]), key))
+    return refs, actions
 
 
 def _guard_prune(desired: Sequence[DesiredMeter], pruned: list[Action], max_archive: int) -> None:
@@ -134,13 +166,15 @@ def _change(d: DesiredMeter, match: Match) -> Action | None:
 def _leftovers(
     desired: Sequence[DesiredMeter], remote: Sequence[RemoteMeter], matched: dict[str, Match],
     prune: bool,
-) -> tuple[list[RemoteRef], list[RemoteRef], list[Action]]:
+) -> tuple[list[RemoteRef], list[RemoteRef], list[RemoteRef], list[Action]]:
     """Remote meters no key names: unmanaged (untagged), missing from the configuration
-    (tagged), and with PRUNE the archive actions of the latter."""
+    (tagged, active), retired (tagged, archived), and with PRUNE the archive actions of the
+    missing ones."""
     claimed = {match.meter.id for match in matched.values()}
     configured = {d.key for d in desired}
     unmanaged: list[RemoteRef] = []
     missing: list[RemoteRef] = []
+    retired: list[RemoteRef] = []
     pruned: list[Action] = []
     for m in remote:
         if m.id in claimed:
@@ -149,11 +183,13 @@ def _leftovers(
         if m.key is None:
             unmanaged.append(ref)
         elif m.key not in configured:
-            if prune and not m.archived:
+            if m.archived:
+                retired.append(ref)  # pruned (or archived) earlier: done
+            elif prune:
                 pruned.append(prune_action(m))
             else:
                 missing.append(ref)
-    return unmanaged, missing, pruned
+    return unmanaged, missing, retired, pruned
 
 
 def make_plan(
@@ -165,6 +201,7 @@ def make_plan(
     send_organization_id: bool = False,
     prune: bool = False,
     max_archive: int = 5,
+    resolve_duplicates: bool = False,
     locks: Locks = NO_LOCKS,
     server_url: str | None = None,
     config_files: Sequence[str] = (),
@@ -176,6 +213,8 @@ def make_plan(
     With ``prune``, managed meters (tagged) whose key is no longer configured are archived,
     within the ``max_archive`` guard; untagged meters are never archived. ``locks``: what
     Polar said of the meters :func:`~reconciler.plan.locks.lock_candidates` named.
+    ``resolve_duplicates``: archive and untag the other active meters tagged with a
+    configured key (see polar/identity.py for which one is the key's meter).
     ``preview``: what to make of the plan's changes over sample events (``plan --events``).
     """
     matched = match_meters(desired, remote)
@@ -189,16 +228,19 @@ def make_plan(
             unchanged.append(d.key)
         else:
             actions.append(action)
-    unmanaged, missing, pruned = _leftovers(desired, remote, matched, prune)
+    unmanaged, missing, retired, pruned = _leftovers(desired, remote, matched, prune)
     if prune:
         _guard_prune(desired, pruned, max_archive)
+    duplicates, resolved = _duplicates(matched, resolve_duplicates)
     plan = Plan(
         server=server,
         organization_id=organization_id,
-        actions=with_locks(actions + pruned, locks),
+        actions=with_locks(actions + pruned + resolved, locks),
         unchanged=unchanged,
         unmanaged=unmanaged,
         missing=missing,
+        retired=retired,
+        duplicates=duplicates,
         seen=[fingerprint(m) for m in remote],
         server_url=server_url,
         config_digest=config_digest,

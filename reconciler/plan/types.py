@@ -97,6 +97,11 @@ class Plan:
     unchanged: list[str] = field(default_factory=list)  # keys already as configured
     unmanaged: list[RemoteRef] = field(default_factory=list)  # remote meters without our tag
     missing: list[RemoteRef] = field(default_factory=list)  # tagged, key not in configuration
+    # tagged, key not in the configuration, archived already (pruned earlier): nothing to do
+    retired: list[RemoteRef] = field(default_factory=list)
+    # active meters tagged with a configured key that another meter holds (a concurrent run,
+    # a dashboard copy); `--resolve-duplicates` archives and untags them. key: the key.
+    duplicates: list[RemoteRef] = field(default_factory=list)
     seen: list[Fingerprint] = field(default_factory=list)  # every remote meter read
     server_url: str | None = None
     config_digest: str | None = None  # of the configuration files the plan was made from

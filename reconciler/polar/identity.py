@@ -17,10 +17,14 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from reconciler.errors import PlanError, PolarAPIError, UserError
-from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter, remote_from_api
+from reconciler.model import DesiredMeter, RemoteMeter, remote_from_api
+
+if TYPE_CHECKING:
+    from reconciler.config.types import Config
+    from reconciler.polar.client import PolarClient
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}")
 
@@ -46,6 +50,13 @@ def _age(meter: RemoteMeter) -> tuple[str, str]:
     return (meter.created_at or "", meter.id)
 
 
+def oldest_active(tagged: Sequence[RemoteMeter]) -> RemoteMeter:
+    """Which of several meters tagged with one key is the key's meter, without a pin: the
+    oldest active one (else the oldest). Every run picks the same one."""
+    active = [m for m in tagged if not m.archived]
+    return min(active or tagged, key=_age)
+
+
 def _among_tagged(key: str, pin: str | None, tagged: Sequence[RemoteMeter], where: str) -> Match:
     if pin:
         chosen = next((m for m in tagged if m.id == pin), None)
@@ -53,12 +64,8 @@ def _among_tagged(key: str, pin: str | None, tagged: Sequence[RemoteMeter], wher
             ids = ", ".join(m.id for m in tagged)
             raise _Unresolved(f"key {key!r}{where} is pinned to {pin} but meter {ids} carries it")
     else:
-        active = [m for m in tagged if not m.archived]
-        chosen = min(active or tagged, key=_age)
+        chosen = oldest_active(tagged)
     others = tuple(sorted((m for m in tagged if m is not chosen and not m.archived), key=_age))
-    if others:
-        ids = ", ".join(m.id for m in tagged)
-        raise _Unresolved(f"key {key!r}{where} is tagged on several meters: {ids}")
     return Match(chosen, "tag", others)
 
 
@@ -160,12 +167,6 @@ def match_meters(desired: Sequence[DesiredMeter], remote: Sequence[RemoteMeter])
     return matched
 
 
-class _Client(Protocol):
-    def find_by_key(self, key: str) -> list[dict[str, Any]]: ...
-    def get_meter(self, meter_id: str) -> dict[str, Any]: ...
-    def list_meters(self, query: str | None = None) -> list[Any]: ...
-
-
 def _read(item: dict[str, Any]) -> RemoteMeter:
     try:
         return remote_from_api(item)
@@ -176,7 +177,7 @@ def _read(item: dict[str, Any]) -> RemoteMeter:
 class AskPolar:
     """Candidates asked of Polar, one question at a time, only as far as identity needs."""
 
-    def __init__(self, client: _Client) -> None:
+    def __init__(self, client: PolarClient) -> None:
         self.client = client
 
     def tagged(self, key: str) -> Sequence[RemoteMeter]:
@@ -195,7 +196,7 @@ class AskPolar:
         return [m for m in same if m.spec["name"] == name and not m.archived and m.key is None]
 
 
-def resolve_meter(client: _Client, key: str, config: Any = None) -> dict[str, Any]:
+def resolve_meter(client: PolarClient, key: str, config: Config | None = None) -> dict[str, Any]:
     """Polar's meter (as it answers) for KEY, a configured key or a meter id, by the same
     rules as planning; a UserError saying why when there is none or several."""
     desired = next((m for m in config.meters if m.key == key), None) if config else None

@@ -91,6 +91,12 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
             f"{len(plan.missing)} managed meter(s) missing from the configuration, left alone: {keys}"
         )
         head.append("")
+    if plan.retired:
+        head += [f"{len(plan.retired)} archived earlier, not in the configuration.", ""]
+    if plan.duplicates:
+        dups = ", ".join(f"`{r.id}` duplicate of `{r.key}`" for r in plan.duplicates[:20])
+        head += [(f"{len(plan.duplicates)} more meter(s) carry a configured key, left alone "
+                 f"(`apply --resolve-duplicates` archives and untags them): {dups}"), ""]
     text = "\n".join(head)
     blocks = [_details(a) for a in plan.actions]
     reserve = 200  # room for the "left out" line

@@ -8,6 +8,7 @@ Strings are quoted whenever a plain scalar could be read as anything but that st
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import yaml
@@ -19,9 +20,16 @@ _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_ ./()-]*")
 _RISKY_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false", "null", "~"}
 
 
+def ascii_text(text: str) -> str:
+    """Letters without their accents (``Ünïcode café`` → ``Unicode cafe``, ``ß`` → ``ss``);
+    what has no ASCII form is dropped."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ẞ", "SS"))
+    return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
 def derive_key(name: str, taken: set[str]) -> str:
     """A valid, unused key from a meter name: ``"API calls (v2)"`` → ``api-calls-v2``."""
-    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:MAX_KEY].strip("-") or "meter"
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_text(name).lower()).strip("-")[:MAX_KEY].strip("-") or "meter"
     key, n = base, 2
     while key in taken:
         suffix = f"-{n}"

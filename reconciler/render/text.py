@@ -129,5 +129,14 @@ def render_text(plan: Plan, color: bool = False) -> str:
             f"({', '.join(ref.key or ref.id for ref in plan.missing)}; left alone, "
             "--prune archives them)"
         )
+    if plan.retired:
+        extras.append(f"{len(plan.retired)} archived earlier, not in the configuration")
     out.append(", ".join(extras) + ".")
+    if plan.duplicates:
+        listed = ", ".join(f"{ref.id} duplicate of {ref.key}" for ref in plan.duplicates[:20])
+        more = f" and {len(plan.duplicates) - 20} more" if len(plan.duplicates) > 20 else ""
+        out.append(
+            s(f"{len(plan.duplicates)} more meter(s) carry a configured key: {listed}{more}. "
+              "Left alone; `apply --resolve-duplicates` archives and untags them.", fg="yellow")
+        )
     return "\n".join(out)

@@ -53,12 +53,16 @@ def read_until(process: subprocess.Popen[str], needle: str, times: int = 1) -> l
     return lines
 
 
-def test_ctrl_c_stops_starting_requests(slow: tuple[RunningServer, Api], tmp_path: Path) -> None:
+# SIGTERM (what CI sends on cancel) is handled exactly as Ctrl-C (issue 15)
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_starting_requests(
+    slow: tuple[RunningServer, Api], tmp_path: Path, sent: signal.Signals
+) -> None:
     _, api = slow
     config = meter_file(tmp_path / "meters.yaml", COUNT)
     process = start_apply(api, config, "--parallelism", "2")
     before = read_until(process, ": created (", times=4)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sent)
     out, err = process.communicate(timeout=10)
     out = "".join(before) + out
     assert process.returncode == 130, out + err
@@ -82,7 +86,9 @@ def test_ctrl_c_stops_starting_requests(slow: tuple[RunningServer, Api], tmp_pat
 
 def test_ctrl_c_during_a_rate_limit_pause_ends_at_once(tmp_path: Path) -> None:
     core = Emulator()
-    faults = FaultPolicy(rate_limit=4, window_seconds=30)  # then 429, retry-after: 30
+    # each create is preceded by its key's lookup (issue 15: overlapping runs): the list and
+    # three lookup+create pairs, then 429, retry-after: 30
+    faults = FaultPolicy(rate_limit=7, window_seconds=30)
     with start_background(core, faults=faults) as server:
         api = Api(RunningEmulator(server.url, core.token, core.organization_id, core))
         config = meter_file(tmp_path / "meters.yaml", 5)
@@ -102,5 +108,73 @@ def test_ctrl_c_during_a_rate_limit_pause_ends_at_once(tmp_path: Path) -> None:
     assert process.returncode == 130, out + err
     assert "Traceback" not in err
     assert took < 3, f"Ctrl-C took {took:.1f} s: it waited for the rate-limit pause"
-    assert requests == 5  # the list, 3 creates, the one refused: none after Ctrl-C
+    assert requests == 8  # the list, 3 lookups + creates, the one refused: none after Ctrl-C
     assert "Interrupted: 3 created" in out
+
+
+@pytest.fixture
+def slower() -> Iterator[Api]:
+    core = Emulator()
+    with start_background(core, faults=FaultPolicy(latency_ms=1500)) as server:
+        yield Api(RunningEmulator(server.url, core.token, core.organization_id, core))
+
+
+def test_a_second_interrupt_says_requests_in_flight_may_have_completed(slower: Api, tmp_path: Path) -> None:
+    api = slower
+    config = meter_file(tmp_path / "meters.yaml", COUNT)
+    process = start_apply(api, config, "--parallelism", "2")
+    before = read_until(process, ": created (", times=2)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)  # the requests in flight take 1.5 s: this one comes while waiting for them
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 130, "".join(before) + out + err
+    assert "Traceback" not in err
+    assert "requests that were in flight may have completed; the next apply will reconcile them" in err
+    again = cli("apply", "--auto-approve", str(config), env=api.env)
+    assert again.code == 0, again.text
+    keys = Counter(m["metadata"][TAG_KEY] for m in api.meters())
+    assert len(keys) == COUNT and set(keys.values()) == {1}
+
+
+def test_ctrl_c_at_the_confirmation_prompt_exits_130(emu: RunningEmulator, tmp_path: Path) -> None:
+    import pty
+
+    api = Api(emu)
+    config = meter_file(tmp_path / "meters.yaml", 2)
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLAR_")}
+    env.update(api.env, NO_COLOR="1")
+    process = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", str(config)], stdin=follower,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    os.close(follower)
+    assert process.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b"Apply these changes?" not in seen:
+        assert time.monotonic() < deadline and process.poll() is None, seen
+        seen += os.read(process.stdout.fileno(), 4096)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    os.close(leader)
+    assert process.returncode == 130, seen + out + err
+    assert b"Traceback" not in err and b"apply cancelled; nothing was changed" in err
+    assert api.meters() == []
+
+
+def test_ctrl_c_while_starting_is_one_line_and_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.abc
+
+    from reconciler import __main__ as entry
+
+    class Interrupting(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: object, target: object = None) -> None:
+            if name == "reconciler.cli.main":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "reconciler.cli.main", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    monkeypatch.setattr(signal, "signal", lambda *args: None)
+    with pytest.raises(SystemExit) as exit_:
+        entry.main()
+    assert exit_.value.code == 130 and capsys.readouterr().err == "Interrupted.\n"

@@ -102,11 +102,39 @@ def test_two_untagged_candidates_is_an_error_listing_ids() -> None:
     assert r1.id in str(err.value) and r2.id in str(err.value)
 
 
-def test_two_meters_tagged_with_one_key_is_an_error() -> None:
-    r1, r2 = remote("api-calls"), remote("api-calls")
-    with pytest.raises(PlanError) as err:
-        plan([desired("api-calls")], [r1, r2])
-    assert r1.id in str(err.value) and r2.id in str(err.value)
+def test_several_meters_tagged_with_one_key_resolve_to_the_oldest_active() -> None:
+    older = remote("api-calls", created_at="2026-01-01T00:00:00Z")
+    newer = remote("api-calls", created_at="2026-01-02T00:00:00Z")
+    oldest_archived = remote("api-calls", archived=True, created_at="2025-01-01T00:00:00Z")
+    p = plan([desired("api-calls")], [newer, oldest_archived, older])
+    assert not p.has_changes and p.unchanged == ["api-calls"]
+    # the archived copy never conflicts; the later active one is listed, left alone
+    assert [(d.id, d.key) for d in p.duplicates] == [(newer.id, "api-calls")]
+    assert not p.missing and not p.unmanaged
+
+
+def test_the_pin_decides_among_meters_tagged_with_one_key() -> None:
+    older = remote("api-calls", created_at="2026-01-01T00:00:00Z")
+    newer = remote("api-calls", created_at="2026-01-02T00:00:00Z")
+    p = plan([desired("api-calls", pin=newer.id)], [older, newer])
+    assert [d.id for d in p.duplicates] == [older.id]
+    with pytest.raises(PlanError, match="is pinned to"):
+        plan([desired("api-calls", pin=str(uuid.uuid4()))], [older, newer])
+
+
+def test_resolve_duplicates_archives_and_untags_the_others() -> None:
+    older = remote("api-calls", created_at="2026-01-01T00:00:00Z")
+    newer = remote("api-calls", created_at="2026-01-02T00:00:00Z", metadata={TAG_KEY: "api-calls", "team": "ml"})
+    (a,) = plan([desired("api-calls")], [older, newer], resolve_duplicates=True).actions
+    assert a.kind == "archive" and a.meter_id == newer.id and a.note == "duplicate of api-calls: archived and untagged"
+    assert a.request.body == {"is_archived": True, "metadata": {"team": "ml"}}
+
+
+def test_managed_meters_archived_earlier_are_done_not_missing() -> None:
+    pruned = remote("gone", name="Gone", archived=True)
+    p = plan([desired("api-calls")], [remote("api-calls"), pruned])
+    assert not p.missing and [r.id for r in p.retired] == [pruned.id]
+    assert not plan([desired("api-calls")], [remote("api-calls"), pruned], prune=True).has_changes
 
 
 def test_pin_adopts_even_with_another_name() -> None:
