@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 
 import click
 
-from reconciler.apply.applier import Outcome
+from reconciler.apply.applier import ApplyResult, Outcome
 from reconciler.cli.common import connection, paths_argument, reporter, with_prune_options
 from reconciler.cli.options import program_options
 from reconciler.errors import Interrupted, UserError
@@ -137,7 +138,12 @@ def command(
     if not plan.has_changes:
         return
     click.echo("")
+    result = apply_run(planned, on_outcome=_reporter(s))
+    click.echo("")
+    _summary(plan, result, s)
 
+
+def _reporter(s: Styler) -> Callable[[Outcome], None]:
     def report(outcome: Outcome) -> None:
         a = outcome.action
         if outcome.ok:
@@ -146,8 +152,11 @@ def command(
         else:
             click.echo(s(f"{a.key}: {a.kind} failed", fg="red", bold=True) + f": {outcome.error}")
 
-    result = apply_run(planned, on_outcome=report)
-    click.echo("")
+    return report
+
+
+def _summary(plan: Plan, result: ApplyResult, s: Styler) -> None:
+    """What was done, what was not; exit 130 when interrupted, 1 when something failed."""
     done = ", ".join(f"{result.count(k)} {PAST[k]}" for k in ("create", "update", "adopt"))
     for kind in ("archive", "unarchive"):
         if plan.count(kind):

@@ -52,6 +52,24 @@ def _details(action: Action) -> str:
     )
 
 
+def _left_alone(plan: Plan) -> list[str]:
+    """The meters the plan saw and does nothing to, where the reader should know."""
+    head: list[str] = []
+    if plan.missing:
+        keys = ", ".join(f"`{r.key}`" for r in plan.missing)
+        head.append(
+            f"{len(plan.missing)} managed meter(s) missing from the configuration, left alone: {keys}"
+        )
+        head.append("")
+    if plan.retired:
+        head += [f"{len(plan.retired)} archived earlier, not in the configuration.", ""]
+    if plan.duplicates:
+        dups = ", ".join(f"`{r.id}` duplicate of `{r.key}`" for r in plan.duplicates[:20])
+        head += [(f"{len(plan.duplicates)} more meter(s) carry a configured key, left alone "
+                 f"(`apply --resolve-duplicates` archives and untags them): {dups}"), ""]
+    return head
+
+
 def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     org = f"`{plan.organization_id}`" if plan.organization_id else "the token's organization"
     head = [
@@ -85,18 +103,7 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
         head += preview_markdown(plan.preview)
     if not plan.has_changes:
         head.append("**No changes.** Polar's meters match the configuration.")
-    if plan.missing:
-        keys = ", ".join(f"`{r.key}`" for r in plan.missing)
-        head.append(
-            f"{len(plan.missing)} managed meter(s) missing from the configuration, left alone: {keys}"
-        )
-        head.append("")
-    if plan.retired:
-        head += [f"{len(plan.retired)} archived earlier, not in the configuration.", ""]
-    if plan.duplicates:
-        dups = ", ".join(f"`{r.id}` duplicate of `{r.key}`" for r in plan.duplicates[:20])
-        head += [(f"{len(plan.duplicates)} more meter(s) carry a configured key, left alone "
-                 f"(`apply --resolve-duplicates` archives and untags them): {dups}"), ""]
+    head += _left_alone(plan)
     text = "\n".join(head)
     blocks = [_details(a) for a in plan.actions]
     reserve = 200  # room for the "left out" line
