@@ -30,6 +30,7 @@ from reconciler.plan import document as planfile
 from reconciler.plan.locks import LOCK_SENSITIVE, Locks, lock_candidates, with_locks
 from reconciler.plan.planner import make_plan
 from reconciler.plan.staleness import stale_reasons
+from reconciler.plan.targeting import NO_TARGETING, Targeting
 from reconciler.plan.types import Plan
 from reconciler.polar.servers import Target, resolve_target
 
@@ -76,6 +77,7 @@ class PlanRequest:
     prune: bool = False
     max_archive: int = 5
     resolve_duplicates: bool = False
+    targeting: Targeting = NO_TARGETING
     preview: Callable[[Plan], Any] | None = None  # plan --events
 
 
@@ -178,9 +180,11 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
         config = load_valid_config(request.paths, reporter)
         if request.prune and not config.complete:  # never prune what was not read
             raise UserError("refusing --prune: part of the configuration could not be read")
+        request.targeting.check(config.meters, request.prune)
         target = connect(connection, config.organization_id)
         remote = read_remote(target, reporter)
-        locks = read_locks(target, lock_candidates(config.meters, remote), reporter)
+        planned = request.targeting.select(config.meters)
+        locks = read_locks(target, lock_candidates(planned, remote, {d.key for d in config.meters}), reporter)
         plan = make_plan(
             config.meters,
             remote,
@@ -191,6 +195,7 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
             max_archive=request.max_archive,
             resolve_duplicates=request.resolve_duplicates,
             locks=locks,
+            targeting=request.targeting,
             server_url=target.base_url,
             config_files=config.files,
             config_digest=config.digest,

@@ -9,11 +9,18 @@ from collections.abc import Callable
 import click
 
 from reconciler.apply.applier import ApplyResult, Outcome
-from reconciler.cli.common import connection, paths_argument, reporter, with_prune_options
+from reconciler.cli.common import (
+    connection,
+    paths_argument,
+    reporter,
+    targeting_options,
+    with_prune_options,
+)
 from reconciler.cli.options import program_options
 from reconciler.errors import Interrupted, UserError
 from reconciler.pipeline import PlanRequest, apply_run, check_appliable, plan_run, saved_plan_run
 from reconciler.plan import document as planfile
+from reconciler.plan.targeting import Targeting
 from reconciler.plan.types import Plan
 from reconciler.render.style import Styler, use_color
 from reconciler.render.text import render_text
@@ -92,6 +99,7 @@ def _expected_digest(expect_digest: str | None, reviewed_plan: str | None) -> st
     help="Merge policy: like --expect-digest, with the digest of this saved plan.",
 )
 @with_prune_options
+@targeting_options
 @click.option(
     "--resolve-duplicates",
     is_flag=True,
@@ -110,6 +118,8 @@ def command(
     reviewed_plan: str | None,
     prune: bool,
     max_archive: int,
+    target: tuple[str, ...],
+    exclude: tuple[str, ...],
     resolve_duplicates: bool,
 ) -> None:
     """Plan the meter files in PATHS (default meters/) against Polar and apply the changes."""
@@ -122,10 +132,13 @@ def command(
             raise UserError(f"{flag} goes with PATHS: a saved plan already holds its archive actions")
         if expected:
             raise UserError("--expect-digest and --reviewed-plan plan PATHS afresh: not with --plan")
+        if target or exclude:
+            raise UserError("--target/--exclude go with PATHS: a saved plan records its targeting")
         planned = saved_plan_run(plan_path, connection(ctx), reporter(ctx), paths)
         click.echo(render_text(planned.plan, color=color))
     else:
         request = PlanRequest(paths, prune=prune, max_archive=max_archive,
+                          targeting=Targeting(target, exclude),
                               resolve_duplicates=resolve_duplicates)
         planned = plan_run(request, connection(ctx), reporter(ctx))
         click.echo(render_text(planned.plan, color=color))

@@ -75,3 +75,16 @@ def with_prune_options(f):  # type: ignore[no-untyped-def]
     for option in reversed(prune_options):
         f = option(f)
     return f
+
+
+def targeting_options(f):  # type: ignore[no-untyped-def]
+    """--target KEY / --exclude KEY (repeatable), like `terraform plan -target`."""
+    f = click.option(
+        "--exclude", "exclude", multiple=True, metavar="KEY",
+        help="Leave this configured meter out of the plan (repeatable).",
+    )(f)
+    return click.option(
+        "--target", "target", multiple=True, metavar="KEY",
+        help="Plan only this configured meter (repeatable); the plan says how many it left "
+        "out. Not with --prune.",
+    )(f)

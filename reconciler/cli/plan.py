@@ -7,11 +7,18 @@ import sys
 
 import click
 
-from reconciler.cli.common import connection, paths_argument, reporter, with_prune_options
+from reconciler.cli.common import (
+    connection,
+    paths_argument,
+    reporter,
+    targeting_options,
+    with_prune_options,
+)
 from reconciler.cli.options import program_options
 from reconciler.files import write_text
 from reconciler.pipeline import PlanRequest, plan_run
 from reconciler.plan import document as planfile
+from reconciler.plan.targeting import Targeting
 from reconciler.render.markdown import render_markdown
 from reconciler.render.style import use_color
 from reconciler.render.text import render_text
@@ -48,6 +55,7 @@ from reconciler.usage.preview import make_preview
     "aggregation makes of them, total and matched events, before → after. Read locally.",
 )
 @with_prune_options
+@targeting_options
 @program_options
 @click.pass_context
 def command(
@@ -59,6 +67,8 @@ def command(
     events_path: str | None,
     prune: bool,
     max_archive: int,
+    target: tuple[str, ...],
+    exclude: tuple[str, ...],
 ) -> None:
     """Compare the meter files in PATHS (default meters/) with Polar and show the plan.
 
@@ -69,7 +79,8 @@ def command(
     if events_path:  # read first: a bad events file stops the run before any request
         events = load_events_option(events_path)
         preview = functools.partial(make_preview, events=events, source=events_path)
-    request = PlanRequest(paths, prune=prune, max_archive=max_archive, preview=preview)
+    request = PlanRequest(paths, prune=prune, max_archive=max_archive,
+                          targeting=Targeting(target, exclude), preview=preview)
     plan = plan_run(request, connection(ctx), reporter(ctx, fmt)).plan
     if plan.preview is not None:
         for line in plan.preview.warnings():

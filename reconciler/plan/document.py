@@ -28,6 +28,7 @@ from reconciler.errors import UserError
 from reconciler.model import TAG_KEY, DesiredMeter, Location, RemoteMeter
 from reconciler.plan.diff import ABSENT, FieldChange, diff_specs, identical
 from reconciler.plan.planner import create_body, update_body
+from reconciler.plan.targeting import Targeting
 from reconciler.plan.types import ACTION_KINDS, Action, Fingerprint, Plan, RemoteRef, Request
 from reconciler.polar.identity import UUID
 from reconciler.timestamps import json_timestamp
@@ -121,6 +122,7 @@ def to_document(plan: Plan, created_at: datetime | None = None) -> dict[str, Any
         "missing": [{"id": r.id, "name": r.name, "key": r.key} for r in plan.missing],
         "retired": [{"id": r.id, "name": r.name, "key": r.key} for r in plan.retired],
         "duplicates": [{"id": r.id, "name": r.name, "key": r.key} for r in plan.duplicates],
+        "targeting": {**plan.targeting.document(), "left_out": plan.left_out},
         "remote_meters": [
             {
                 "id": f.id,
@@ -172,6 +174,7 @@ def from_document(doc: Any, source: str = "plan file") -> Plan:
             f"(it reads {FORMAT_MAJOR}.x); use the polar-meters version that made the plan"
         )
     try:
+        targeting = doc.get("targeting") or {}
         plan = Plan(
             server=doc["server"]["name"],
             organization_id=doc.get("organization_id"),
@@ -183,6 +186,8 @@ def from_document(doc: Any, source: str = "plan file") -> Plan:
             missing=[RemoteRef(r["id"], r["name"], r.get("key")) for r in doc.get("missing") or []],
             retired=[RemoteRef(r["id"], r["name"], r.get("key")) for r in doc.get("retired") or []],
             duplicates=[RemoteRef(r["id"], r["name"], r.get("key")) for r in doc.get("duplicates") or []],
+            targeting=Targeting(tuple(targeting.get("target") or ()), tuple(targeting.get("exclude") or ())),
+            left_out=int(targeting.get("left_out") or 0),
             seen=[
                 Fingerprint(
                     id=f["id"],

@@ -8,7 +8,7 @@ into the plan's problems (Polar will refuse) and caveats (it may: the answer is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 from reconciler.model import DesiredMeter, RemoteMeter
@@ -22,10 +22,13 @@ LOCK_SENSITIVE = ("filter", "aggregation")
 Locks = Mapping[str, "bool | None"]
 
 
-def lock_candidates(desired: Sequence[DesiredMeter], remote: Sequence[RemoteMeter]) -> list[str]:
+def lock_candidates(
+    desired: Sequence[DesiredMeter], remote: Sequence[RemoteMeter],
+    configured: Collection[str] | None = None,
+) -> list[str]:
     """Ids of existing meters whose filter or aggregation the plan will change, in the
     configuration's order. Raises PlanError when the meters cannot be matched."""
-    matched = match_meters(desired, remote)
+    matched = match_meters(desired, remote, configured)
     ids = []
     for d in desired:
         if d.key not in matched:

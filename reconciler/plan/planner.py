@@ -17,6 +17,7 @@ from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter
 from reconciler.plan.bodies import create_body, update_body
 from reconciler.plan.diff import ABSENT, FieldChange, diff_specs
 from reconciler.plan.locks import Locks, with_locks
+from reconciler.plan.targeting import NO_TARGETING, Targeting
 from reconciler.plan.types import Action, ActionKind, Fingerprint, Plan, RemoteRef, Request
 from reconciler.polar.identity import Match, match_meters
 
@@ -192,6 +193,17 @@ def _leftovers(
     return unmanaged, missing, retired, pruned
 
 
+def _seen(
+    remote: Sequence[RemoteMeter], matched: dict[str, Match], targeting: Targeting
+) -> Sequence[RemoteMeter]:
+    """What a saved plan's staleness check compares: every meter read, or with targeting
+    the meters of the planned keys (and their duplicates)."""
+    if not targeting.active:
+        return remote
+    ids = {m.id for match in matched.values() for m in (match.meter, *match.duplicates)}
+    return [m for m in remote if m.id in ids or (m.key is not None and m.key in matched)]
+
+
 def make_plan(
     desired: Sequence[DesiredMeter],
     remote: Sequence[RemoteMeter],
@@ -203,6 +215,7 @@ def make_plan(
     max_archive: int = 5,
     resolve_duplicates: bool = False,
     locks: Locks = NO_LOCKS,
+    targeting: Targeting = NO_TARGETING,
     server_url: str | None = None,
     config_files: Sequence[str] = (),
     config_digest: str | None = None,
@@ -215,13 +228,16 @@ def make_plan(
     Polar said of the meters :func:`~reconciler.plan.locks.lock_candidates` named.
     ``resolve_duplicates``: archive and untag the other active meters tagged with a
     configured key (see polar/identity.py for which one is the key's meter).
+    ``targeting``: plan only these meters (the others' meters are neither changed nor
+    looked at by a saved plan's staleness check).
     ``preview``: what to make of the plan's changes over sample events (``plan --events``).
     """
-    matched = match_meters(desired, remote)
+    planned = targeting.select(desired)
+    matched = match_meters(planned, remote, {d.key for d in desired})
     sent_org = organization_id if send_organization_id else None
     actions: list[Action] = []
     unchanged: list[str] = []
-    for d in desired:
+    for d in planned:
         match = matched.get(d.key)
         action = _create(d, sent_org) if match is None else _change(d, match)
         if action is None:
@@ -241,7 +257,9 @@ def make_plan(
         missing=missing,
         retired=retired,
         duplicates=duplicates,
-        seen=[fingerprint(m) for m in remote],
+        seen=[fingerprint(m) for m in _seen(remote, matched, targeting)],
+        targeting=targeting,
+        left_out=len(desired) - len(planned),
         server_url=server_url,
         config_digest=config_digest,
         config_files=list(config_files),

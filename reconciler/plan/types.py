@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from reconciler.model import Location, content_digest
 from reconciler.plan.diff import FieldChange
+from reconciler.plan.targeting import NO_TARGETING, Targeting
 
 if TYPE_CHECKING:
     from reconciler.usage.preview import Preview
@@ -106,6 +107,8 @@ class Plan:
     server_url: str | None = None
     config_digest: str | None = None  # of the configuration files the plan was made from
     config_files: list[str] = field(default_factory=list)
+    targeting: Targeting = NO_TARGETING  # --target/--exclude
+    left_out: int = 0  # configured meters the targeting left out of the plan
     preview: Preview | None = None  # `plan --events`: computed after planning (preview.py)
 
     def count(self, kind: ActionKind) -> int:

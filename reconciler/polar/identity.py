@@ -141,11 +141,15 @@ def _where(meter: DesiredMeter) -> str:
     return f" ({meter.location})" if meter.location else ""
 
 
-def match_meters(desired: Sequence[DesiredMeter], remote: Sequence[RemoteMeter]) -> dict[str, Match]:
-    """Each configured key's meter, where there is one; PlanError with every problem."""
+def match_meters(
+    desired: Sequence[DesiredMeter], remote: Sequence[RemoteMeter],
+    configured: Collection[str] | None = None,
+) -> dict[str, Match]:
+    """Each key's meter, where there is one; PlanError with every problem. CONFIGURED: every
+    key of the configuration, when DESIRED holds only some of them (targeting)."""
     problems: list[str] = []
     candidates = ReadMeters(remote)
-    configured = {d.key for d in desired}
+    configured = {d.key for d in desired} if configured is None else configured
     matched: dict[str, Match] = {}
     claimed: dict[str, str] = {}  # remote id -> key that claimed it
     for d in desired:

@@ -12,7 +12,7 @@ import re
 
 from reconciler.plan.types import Action, Plan
 from reconciler.render.preview import preview_markdown
-from reconciler.render.text import create_lines, value_text
+from reconciler.render.text import create_lines, targeting_line, value_text
 
 MARKER = "<!-- polar-meters:plan -->"
 LIMIT = 65_000
@@ -104,6 +104,8 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     if not plan.has_changes:
         head.append("**No changes.** Polar's meters match the configuration.")
     head += _left_alone(plan)
+    if plan.targeting.active:
+        head += [f"> {targeting_line(plan)}", ""]
     text = "\n".join(head)
     blocks = [_details(a) for a in plan.actions]
     reserve = 200  # room for the "left out" line

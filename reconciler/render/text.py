@@ -73,6 +73,11 @@ def header(plan: Plan) -> str:
     return f"Polar: {plan.server} · organization {org}"
 
 
+def targeting_line(plan: Plan) -> str:
+    return (f"Targeting ({plan.targeting.describe()}): {plan.left_out} configured meter(s) "
+            "left out of this plan.")
+
+
 def summary(plan: Plan) -> str:
     if not plan.has_changes:
         return "No changes. Polar's meters match the configuration."
@@ -86,6 +91,8 @@ def summary(plan: Plan) -> str:
 def render_text(plan: Plan, color: bool = False) -> str:
     s = Styler(color)
     out = [s(header(plan), bold=True), ""]
+    if plan.targeting.active:
+        out += [s(targeting_line(plan), fg="yellow"), ""]
     if plan.has_changes:
         out.append("polar-meters will perform the following actions:")
         out.append("")
