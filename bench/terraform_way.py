@@ -16,8 +16,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from reconciler.pipeline import parse_remote
 from reconciler.config.load import load_config
+from reconciler.pipeline import parse_remote
 from reconciler.plan.planner import make_plan
 from reconciler.polar.servers import resolve_target
 from reconciler.render.text import render_text
