@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from reconciler.model import Diagnostic, Location
+
 
 class UserError(Exception):
     """A problem the user can fix (bad input, bad flags, a refusal). Printed as one line."""
@@ -36,8 +40,11 @@ class PlanError(UserError):
     of them all would be unreadable).
     """
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], locations: Sequence[Location | None] = ()) -> None:
         self.problems = problems
+        where = list(locations) + [None] * (len(problems) - len(locations))
+        #: each problem with the configuration line it is about (GitHub annotations)
+        self.diagnostics = [Diagnostic("error", p, loc) for p, loc in zip(problems, where, strict=True)]
         if len(problems) == 1:
             super().__init__(f"cannot plan: {problems[0]}")
             return

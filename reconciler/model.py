@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from reconciler.rules import METADATA_PREFIX
 
@@ -40,6 +42,53 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def quote(text: str, limit: int | None = 60) -> str:
+    """A string in quotes, shortened past ``limit`` characters (None: never)."""
+    shown = text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+    return repr(shown)
+
+
+def format_path(parts: Sequence[Any], most: int | None = None) -> str:
+    """The one path formatter: ``meters.api-calls.filter.clauses[1].operator``, odd keys as
+    ``metadata['a b']``. Exact by default (plan diffs); with ``most`` (messages), the middle
+    of a path longer than ``most`` parts is elided (``meters.m.filter.clauses[0]….value``)
+    and long keys are shortened."""
+    if most is not None and len(parts) > most:
+        head, tail = parts[: most // 2], parts[-(most // 2):]
+        return f"{format_path(head, most)}…{format_path(tail, most)}"
+    out = ""
+    for part in parts:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        elif _BARE_KEY.fullmatch(str(part)):
+            out += f".{part}" if out else str(part)
+        else:
+            out += f"[{quote(str(part), None if most is None else 60)}]"
+    return out
+
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem, located where it is (a YAML node, an events line: 1-based line and
+    column), or not (None). The one type for a located problem: configuration checks,
+    plan problems, GitHub annotations."""
+
+    severity: Severity
+    message: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}{prefix}{self.message}"
 
 
 @dataclass

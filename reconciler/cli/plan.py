@@ -15,10 +15,12 @@ from reconciler.cli.common import (
     with_prune_options,
 )
 from reconciler.cli.options import program_options
+from reconciler.errors import PlanError
 from reconciler.files import write_text
 from reconciler.pipeline import PlanRequest, plan_run
 from reconciler.plan import document as planfile
 from reconciler.plan.targeting import Targeting
+from reconciler.render.diagnostics import github_annotation, plan_annotations
 from reconciler.render.markdown import render_markdown
 from reconciler.render.style import use_color
 from reconciler.render.text import render_text
@@ -81,7 +83,13 @@ def command(
         preview = functools.partial(make_preview, events=events, source=events_path)
     request = PlanRequest(paths, prune=prune, max_archive=max_archive,
                           targeting=Targeting(target, exclude), preview=preview)
-    plan = plan_run(request, connection(ctx), reporter(ctx, fmt)).plan
+    try:
+        plan = plan_run(request, connection(ctx), reporter(ctx, fmt)).plan
+    except PlanError as exc:
+        if fmt == "github":  # each on the meter's line, and the error as usual
+            for diagnostic in exc.diagnostics:
+                click.echo(github_annotation(diagnostic))
+        raise
     if plan.preview is not None:
         for line in plan.preview.warnings():
             click.echo(f"warning: {line}", err=True)
@@ -92,6 +100,9 @@ def command(
     elif fmt == "markdown":
         click.echo(render_markdown(plan))
     else:
+        if fmt == "github":
+            for line in plan_annotations(plan):
+                click.echo(line)
         click.echo(render_text(plan, color=use_color()))
         if out:
             click.echo(f"\nSaved the plan to {out}. Apply exactly it with: polar-meters apply --plan {out}")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.config.types import Severity
 from reconciler.config.yamlnodes import Path
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+from reconciler.model import format_path, quote
 
 
 @dataclass(frozen=True)
@@ -33,28 +31,8 @@ class Finding:
 
 
 def describe_path(path: Path, most: int = 12) -> str:
-    """``meters.api-calls.filter.clauses[1].operator``; odd keys as ``metadata['a b']``.
-
-    Beyond ``most`` parts, the middle is elided: ``meters.m.filter.clauses[0]….value``.
-    """
-    if len(path) > most:
-        head, tail = path[: most // 2], path[-(most // 2) :]
-        return f"{describe_path(head)}…{describe_path(tail)}"
-    out: list[str] = []
-    for part in path:
-        if isinstance(part, int):
-            out.append(f"[{part}]")
-        elif _BARE_KEY.fullmatch(part):
-            out.append(f".{part}" if out else part)
-        else:
-            out.append(f"[{quote(part)}]")
-    return "".join(out)
-
-
-def quote(text: str, limit: int = 60) -> str:
-    """A string in quotes, shortened past ``limit`` characters."""
-    shown = text if len(text) <= limit else text[: limit - 1] + "…"
-    return repr(shown)
+    """A path in a message: the one formatter (model.format_path), long ones elided."""
+    return format_path(path, most)
 
 
 def describe_value(value: Any) -> str:
@@ -72,3 +50,6 @@ def describe_value(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
+
+
+__all__ = ["Finding", "describe_path", "describe_value", "quote"]

@@ -1,31 +1,15 @@
-"""What loading a configuration yields: desired meters and located diagnostics."""
+"""What loading a configuration yields: desired meters and located diagnostics (the one
+located-problem type, :class:`~reconciler.model.Diagnostic`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from reconciler.model import DesiredMeter, Location
+from reconciler.model import DesiredMeter, Diagnostic, Location, Severity
 
 if TYPE_CHECKING:
     from reconciler.config.metertests import MeterTest
-
-Severity = Literal["error", "warning"]
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """One problem, located at the YAML node it is about (1-based line and column)."""
-
-    severity: Severity
-    message: str
-    location: Location | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.location}: " if self.location else ""
-        prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}{prefix}{self.message}"
-
 
 @dataclass
 class Config:
@@ -50,3 +34,6 @@ class Config:
     @property
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "warning"]
+
+
+__all__ = ["Config", "Diagnostic", "Severity"]

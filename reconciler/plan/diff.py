@@ -7,9 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.model import SPEC_FIELDS
-
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+from reconciler.model import SPEC_FIELDS, format_path
 
 
 class _Absent:
@@ -34,18 +32,6 @@ class FieldChange:
     def field(self) -> str:
         """The top-level spec field this change belongs to (``filter``, ``metadata``…)."""
         return re.split(r"[.\[]", self.path, maxsplit=1)[0]
-
-
-def format_path(parts: list[Any]) -> str:
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _PLAIN_KEY.match(str(part)):
-            out += f".{part}" if out else str(part)
-        else:
-            out += f"[{part!r}]"
-    return out
 
 
 def _sort_key(parts: list[Any]) -> tuple[Any, ...]:
@@ -96,3 +82,6 @@ def deepdiff_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Fiel
             found.append((parts, FieldChange(format_path(parts), t1, t2)))
     found.sort(key=lambda pair: _sort_key(pair[0]))
     return [change for _, change in found]
+
+
+__all__ = ["ABSENT", "FieldChange", "deepdiff_changes", "diff_specs", "format_path", "identical"]

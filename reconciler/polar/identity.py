@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from reconciler.errors import PlanError, PolarAPIError, UserError
-from reconciler.model import DesiredMeter, RemoteMeter, remote_from_api
+from reconciler.model import DesiredMeter, Location, RemoteMeter, remote_from_api
 
 if TYPE_CHECKING:
     from reconciler.config.types import Config
@@ -148,6 +148,7 @@ def match_meters(
     """Each key's meter, where there is one; PlanError with every problem. CONFIGURED: every
     key of the configuration, when DESIRED holds only some of them (targeting)."""
     problems: list[str] = []
+    locations: list[Location | None] = []
     candidates = ReadMeters(remote)
     configured = {d.key for d in desired} if configured is None else configured
     matched: dict[str, Match] = {}
@@ -157,6 +158,7 @@ def match_meters(
             match = _identify(d.key, d.id, d.spec["name"], candidates, configured, _where(d))
         except _Unresolved as exc:
             problems.append(str(exc))
+            locations.append(d.location)
             continue
         if match is None:
             continue
@@ -165,9 +167,10 @@ def match_meters(
             problems.append(
                 f"keys {claimed[match.meter.id]!r} and {d.key!r}{_where(d)} both match meter {match.meter.id}"
             )
+            locations.append(d.location)
         claimed[match.meter.id] = d.key
     if problems:
-        raise PlanError(problems)
+        raise PlanError(problems, locations)
     return matched
 
 

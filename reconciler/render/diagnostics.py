@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from reconciler.config.types import Config, Diagnostic
+from reconciler.plan.types import Plan
 
 
 def plural(count: int, noun: str) -> str:
@@ -53,3 +54,11 @@ def report_diagnostics(config: Config, fmt: str = "text") -> bool:
         counts += f", {plural(len(config.warnings), 'warning')}"
     click.echo(f"{counts} in {plural(len(config.files), 'file')}.", err=True)
     return False
+
+
+def plan_annotations(plan: Plan) -> list[str]:
+    """The plan's own problems (a change Polar would refuse) and caveats, each on the line
+    of the meter it is about."""
+    found = [Diagnostic("error", f"{a.key}: {a.problem}", a.location) for a in plan.actions if a.problem]
+    found += [Diagnostic("warning", f"{a.key}: {a.caveat}", a.location) for a in plan.actions if a.caveat]
+    return [github_annotation(d) for d in found]

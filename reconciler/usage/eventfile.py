@@ -16,7 +16,7 @@ from typing import Any
 
 from reconciler.config.yamlnodes import load_yaml
 from reconciler.errors import UserError
-from reconciler.model import Location
+from reconciler.model import Diagnostic, Location
 from reconciler.usage.engine import Event, EventError, parse_event
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -30,19 +30,10 @@ class SampleEvent:
     raw: dict[str, Any]  # as written
 
 
-@dataclass(frozen=True)
-class EventProblem:
-    message: str
-    location: Location | None
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
-
-
 @dataclass
 class EventBatch:
     events: list[SampleEvent] = field(default_factory=list)
-    problems: list[EventProblem] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
 
     def add(
         self, raw: Any, location: Location, now: datetime, short: bool = False, label: str = ""
@@ -56,7 +47,7 @@ class EventBatch:
         self.events.append(SampleEvent(event, where, raw))
 
     def problem(self, message: str, location: Location | None) -> None:
-        self.problems.append(EventProblem(message, location))
+        self.problems.append(Diagnostic("error", message, location))
 
 
 

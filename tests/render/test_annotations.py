@@ -27,3 +27,27 @@ def test_validate_github_format_prints_located_annotations(tmp_path: Path) -> No
     lines = [line for line in result.stdout.splitlines() if line.startswith("::")]
     assert len(lines) == 1
     assert lines[0].startswith(f"::error file={bad},line=4,col=11::")
+
+
+def test_plan_level_errors_are_annotated_on_the_meters_line() -> None:
+    from reconciler.render.diagnostics import plan_annotations
+    from tests.support.builders import desired, plan, remote
+
+    r = remote("a")
+    d = desired("a", aggregation={"func": "count"})
+    d.location = Location("meters/a.yaml", 7, 3)
+    [line] = plan_annotations(plan([d], [r], locks={r.id: True}))
+    assert line.startswith("::error file=meters/a.yaml,line=7,col=3::a: the meter has processed events")
+
+
+def test_plan_errors_are_annotated_on_the_meters_line(emu, tmp_path: Path) -> None:
+    from tests.support.inproc import invoke
+
+    path = tmp_path / "meters.yaml"
+    path.write_text(
+        "version: 1\nmeters:\n  ghost:\n    id: 5b0e2a7c-9a53-4c1e-9a0b-7f6b1d2c3e4f\n    name: Ghost\n"
+        "    filter: {conjunction: and, clauses: []}\n    aggregation: {func: count}\n"
+    )
+    run = invoke("plan", "--format", "github", str(path), "--server", emu.url, "--token", emu.token)
+    assert run.code == 1
+    assert f"::error file={path},line=3,col=3::key 'ghost'" in run.out.replace("%3A", ":"), run.text
