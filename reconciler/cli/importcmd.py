@@ -38,11 +38,14 @@ def schema_ref(out: str | None) -> str:
 @click.option("--out", metavar="FILE", help="Write the YAML here (default: standard output).")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @click.option("--query", metavar="TEXT", help="Only meters whose name contains TEXT (as Polar matches).")
+@click.option("--no-pins", is_flag=True, help="Write no `id:` pins: the next plan adopts each meter "
+              "by its unique name (a pin is needed only until the next apply tags it).")
 @click.option("--include-archived", is_flag=True, help="Also import archived meters (as archived: true).")
 @program_options
 @click.pass_context
 def command(
-    ctx: click.Context, out: str | None, force: bool, query: str | None, include_archived: bool
+    ctx: click.Context, out: str | None, force: bool, query: str | None, no_pins: bool,
+    include_archived: bool,
 ) -> None:
     """Write the project's YAML for existing Polar meters: keys derived from names, `id:`
     pins, every field. The next plan adopts them (tags them); after that apply, no changes."""
@@ -54,7 +57,8 @@ def command(
     meters = parse_remote(items)
     if not include_archived:
         meters = [m for m in meters if not m.archived]
-    text = to_yaml(meters, schema_ref(out), current_organization(target, meters) if target.organization_id else None)
+    org = current_organization(target, meters) if target.organization_id else None
+    text = to_yaml(meters, schema_ref(out), org, pins=not no_pins)
     if out:
         write_text(out, text, "meter file", make_parents=True)
         click.echo(f"Imported {len(meters)} meters into {out}.", err=True)

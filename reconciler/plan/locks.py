@@ -60,7 +60,7 @@ def with_lock(action: Action, locks: Locks) -> Action:
             f"may be refused if the meter has processed events (its {what} would be "
             "frozen); polar-meters could not read its events to tell"
         )
-        return replace(action, locked=state, caveat=caveat)
+        return replace(action, locked=state, caveat=f"{action.caveat}; {caveat}" if action.caveat else caveat)
     return replace(action, locked=state)
 
 

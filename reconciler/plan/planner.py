@@ -8,9 +8,10 @@ Otherwise the meter is created.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import MOST_SHOWN, PlanError
 from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter
@@ -113,7 +114,7 @@ def _guard_prune(desired: Sequence[DesiredMeter], pruned: list[Action], max_arch
         )
 
 
-def _create(d: DesiredMeter, organization_id: str | None) -> Action:
+def _create(d: DesiredMeter, organization_id: str | None, untagged: dict[str, list[RemoteMeter]]) -> Action:
     return Action(
         kind="create",
         key=d.key,
@@ -124,18 +125,54 @@ def _create(d: DesiredMeter, organization_id: str | None) -> Action:
         changes=[],
         request=Request("POST", "/v1/meters/", create_body(d, organization_id)),
         location=d.location,
+        note=_identity_hint(d, untagged),
     )
 
 
 def _note(match: Match) -> str | None:
     m = match.meter
     if match.how == "name":
-        return "adopt: untagged meter with the same name"
+        return "untagged meter with the same name"
     if match.how == "pin" and m.key is None:
-        return "adopt: pinned by id"
+        return "pinned by id"
     if match.how == "pin":
         return f"re-key: was managed as {m.key!r}"
     return None
+
+
+def _adoption_caveat(match: Match, changes: list[FieldChange]) -> str | None:
+    """Adopting a meter by name whose filter or aggregation differs changes what an existing
+    meter bills: say so loudly."""
+    fields = sorted({c.field for c in changes} & {"filter", "aggregation"})
+    if match.how != "name" or not fields:
+        return None
+    what = " and ".join(fields)
+    return (f"ADOPTING BY NAME CHANGES ITS {what.upper()}: the existing meter "
+            f"{match.meter.id} will count differently from now on; if that is not meant, "
+            "rename this meter (a new one is created) or pin another with `id:`")
+
+
+def _identity_hint(d: DesiredMeter, untagged: dict[str, list[RemoteMeter]]) -> str | None:
+    """A create whose filter and aggregation an untagged active meter already has (a
+    dashboard rename that dropped our tag): the pin that adopts it instead."""
+    same = untagged.get(_shape(d.spec), [])
+    if not same:
+        return None
+    ids = ", ".join(m.id for m in same[:3])
+    return (f"an untagged meter has the same filter and aggregation ({ids}): to adopt it "
+            f"instead of creating a new one, pin it with `id: {same[0].id}`")
+
+
+def _shape(spec: dict[str, Any]) -> str:
+    return json.dumps([spec.get("filter"), spec.get("aggregation")], sort_keys=True)
+
+
+def _untagged_by_shape(remote: Sequence[RemoteMeter], claimed: set[str]) -> dict[str, list[RemoteMeter]]:
+    out: dict[str, list[RemoteMeter]] = {}
+    for m in remote:
+        if m.key is None and not m.archived and m.id not in claimed:
+            out.setdefault(_shape(m.spec), []).append(m)
+    return out
 
 
 def _change(d: DesiredMeter, match: Match) -> Action | None:
@@ -161,6 +198,7 @@ def _change(d: DesiredMeter, match: Match) -> Action | None:
         request=Request("PATCH", f"/v1/meters/{m.id}", update_body(d, {c.field for c in changes})),
         location=d.location,
         note=_note(match),
+        caveat=_adoption_caveat(match, changes),
     )
 
 
@@ -237,9 +275,13 @@ def make_plan(
     sent_org = organization_id if send_organization_id else None
     actions: list[Action] = []
     unchanged: list[str] = []
+    redundant_pins: list[str] = []
+    untagged = _untagged_by_shape(remote, {m.meter.id for m in matched.values()})
     for d in planned:
         match = matched.get(d.key)
-        action = _create(d, sent_org) if match is None else _change(d, match)
+        action = _create(d, sent_org, untagged) if match is None else _change(d, match)
+        if match is not None and match.how == "tag" and d.id == match.meter.id:
+            redundant_pins.append(d.key)
         if action is None:
             unchanged.append(d.key)
         else:
@@ -257,6 +299,7 @@ def make_plan(
         missing=missing,
         retired=retired,
         duplicates=duplicates,
+        redundant_pins=redundant_pins,
         seen=[fingerprint(m) for m in _seen(remote, matched, targeting)],
         targeting=targeting,
         left_out=len(desired) - len(planned),

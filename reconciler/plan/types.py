@@ -107,6 +107,7 @@ class Plan:
     server_url: str | None = None
     config_digest: str | None = None  # of the configuration files the plan was made from
     config_files: list[str] = field(default_factory=list)
+    redundant_pins: list[str] = field(default_factory=list)  # keys whose `id:` the tag makes needless
     targeting: Targeting = NO_TARGETING  # --target/--exclude
     left_out: int = 0  # configured meters the targeting left out of the plan
     preview: Preview | None = None  # `plan --events`: computed after planning (preview.py)

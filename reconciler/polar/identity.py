@@ -100,7 +100,8 @@ def _identify(
         pinned = candidates.pinned(pin)
         if pinned is None:
             raise _Unresolved(
-                f"key {key!r}{where} is pinned to {pin}, which is not a meter of this organization"
+                f"key {key!r}{where} is pinned to {pin}, which is not a meter of this organization: "
+                "the `id:` pin is wrong (another organization's meter, or a typo); fix or remove it"
             )
         if pinned.key is not None and pinned.key in configured:
             raise _Unresolved(f"key {key!r}{where} is pinned to {pin}, which belongs to key {pinned.key!r}")

@@ -69,7 +69,7 @@ _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(_Clause, _represent_clause)
 
 
-def meter_mapping(meter: RemoteMeter) -> dict[str, Any]:
+def meter_mapping(meter: RemoteMeter, pin: bool = True) -> dict[str, Any]:
     spec = meter.spec
     out: dict[str, Any] = {
         "name": spec["name"],
@@ -85,7 +85,8 @@ def meter_mapping(meter: RemoteMeter) -> dict[str, Any]:
         out["metadata"] = spec["metadata"]
     if spec["archived"]:
         out["archived"] = True
-    out["id"] = meter.id
+    if pin:
+        out["id"] = meter.id
     return out
 
 
@@ -98,9 +99,11 @@ def _dump(value: Any, indent: int) -> str:
 
 
 def to_yaml(
-    meters: list[RemoteMeter], schema_ref: str, organization_id: str | None = None
+    meters: list[RemoteMeter], schema_ref: str, organization_id: str | None = None,
+    pins: bool = True,
 ) -> str:
-    """The configuration file for `meters`, keys derived and unique."""
+    """The configuration file for `meters`, keys derived and unique; with PINS, each meter's
+    `id:` (needed only until the next apply tags it: without, same-name adoption finds it)."""
     lines = [f"# yaml-language-server: $schema={schema_ref}", "# Imported by polar-meters import.", "version: 1"]
     if organization_id:
         lines.append(f"organization_id: {organization_id}")
@@ -115,5 +118,5 @@ def to_yaml(
         archived = ", archived" if meter.archived else ""
         name = " ".join(str(meter.spec["name"]).split())
         lines.append(f"  # {name} — id {meter.id}, created {meter.created_at}{archived}")
-        lines.append(_dump({key: meter_mapping(meter)}, 2).rstrip("\n"))
+        lines.append(_dump({key: meter_mapping(meter, pins)}, 2).rstrip("\n"))
     return "\n".join(lines) + "\n"

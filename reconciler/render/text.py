@@ -136,6 +136,11 @@ def render_text(plan: Plan, color: bool = False) -> str:
             f"({', '.join(ref.key or ref.id for ref in plan.missing)}; left alone, "
             "--prune archives them)"
         )
+    if plan.redundant_pins:
+        extras.append(
+            f"{len(plan.redundant_pins)} `id:` pin(s) no longer needed, the tag identifies "
+            f"these meters ({', '.join(plan.redundant_pins[:20])}): they can be removed"
+        )
     if plan.retired:
         extras.append(f"{len(plan.retired)} archived earlier, not in the configuration")
     out.append(", ".join(extras) + ".")

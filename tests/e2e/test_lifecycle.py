@@ -142,3 +142,12 @@ def test_import_out_makes_missing_folders_and_plan_out_is_0644(api: Api, tmp_pat
     (tmp_path / "blocker").write_text("")
     run = cli("import", "--out", str(tmp_path / "blocker" / "m.yaml"), env=api.env)
     assert run.code == 1 and "cannot write the meter file" in run.err and "Traceback" not in run.text
+
+
+def test_import_no_pins_then_adopt_by_name(api: Api, tmp_path: Path) -> None:
+    api.create(meter_body("Tokens in"))
+    out = tmp_path / "imported.yaml"
+    assert cli("import", "--no-pins", "--out", str(out), env=api.env).code == 0
+    assert "id:" not in out.read_text()
+    plan = cli("plan", str(out), env=api.env)
+    assert "untagged meter with the same name" in plan.out and "1 to adopt" in plan.out, plan.text

@@ -250,3 +250,24 @@ def test_the_prune_guard_lists_twenty_meters_at_the_most() -> None:
     message = str(err.value)
     assert "would archive 30 meters" in message and "k19 (" in message
     assert "k20 (" not in message and "and 10 more" in message and "\n" not in message
+
+
+def test_adopt_is_said_once_and_a_differing_same_name_adoption_is_loud() -> None:
+    r = remote(None)
+    (a,) = plan([desired("api-calls", pin=r.id, name="Renamed")], [r]).actions
+    assert a.kind == "adopt" and a.note == "pinned by id"
+    (b,) = plan([desired("api-calls", aggregation={"func": "count"})], [remote(None)]).actions
+    assert b.kind == "adopt" and b.note == "untagged meter with the same name"
+    assert b.caveat and "ADOPTING BY NAME CHANGES ITS AGGREGATION" in b.caveat
+
+
+def test_an_untagged_meter_with_the_same_filter_and_aggregation_is_pointed_out() -> None:
+    renamed = remote(None, name="Renamed in the dashboard")
+    (a,) = plan([desired("api-calls")], [renamed]).actions
+    assert a.kind == "create" and a.note and f"pin it with `id: {renamed.id}`" in a.note
+
+
+def test_pins_the_tag_makes_redundant_are_noted() -> None:
+    r = remote("api-calls")
+    p = plan([desired("api-calls", pin=r.id)], [r])
+    assert not p.has_changes and p.redundant_pins == ["api-calls"]
