@@ -231,6 +231,28 @@ def _leftovers(
     return unmanaged, missing, retired, pruned
 
 
+def _actions(
+    planned: Sequence[DesiredMeter], remote: Sequence[RemoteMeter], matched: dict[str, Match],
+    sent_org: str | None,
+) -> tuple[list[Action], list[str], list[str]]:
+    """Each planned meter's action (or its key, unchanged), and the keys whose `id:` pin the
+    tag has made redundant."""
+    actions: list[Action] = []
+    unchanged: list[str] = []
+    redundant_pins: list[str] = []
+    untagged = _untagged_by_shape(remote, {m.meter.id for m in matched.values()})
+    for d in planned:
+        match = matched.get(d.key)
+        action = _create(d, sent_org, untagged) if match is None else _change(d, match)
+        if match is not None and match.how == "tag" and d.id == match.meter.id:
+            redundant_pins.append(d.key)
+        if action is None:
+            unchanged.append(d.key)
+        else:
+            actions.append(action)
+    return actions, unchanged, redundant_pins
+
+
 def _seen(
     remote: Sequence[RemoteMeter], matched: dict[str, Match], targeting: Targeting
 ) -> Sequence[RemoteMeter]:
@@ -273,19 +295,7 @@ def make_plan(
     planned = targeting.select(desired)
     matched = match_meters(planned, remote, {d.key for d in desired})
     sent_org = organization_id if send_organization_id else None
-    actions: list[Action] = []
-    unchanged: list[str] = []
-    redundant_pins: list[str] = []
-    untagged = _untagged_by_shape(remote, {m.meter.id for m in matched.values()})
-    for d in planned:
-        match = matched.get(d.key)
-        action = _create(d, sent_org, untagged) if match is None else _change(d, match)
-        if match is not None and match.how == "tag" and d.id == match.meter.id:
-            redundant_pins.append(d.key)
-        if action is None:
-            unchanged.append(d.key)
-        else:
-            actions.append(action)
+    actions, unchanged, redundant_pins = _actions(planned, remote, matched, sent_org)
     unmanaged, missing, retired, pruned = _leftovers(desired, remote, matched, prune)
     if prune:
         _guard_prune(desired, pruned, max_archive)

@@ -88,48 +88,29 @@ def summary(plan: Plan) -> str:
     )
 
 
-def render_text(plan: Plan, color: bool = False) -> str:
-    s = Styler(color)
-    out = [s(header(plan), bold=True), ""]
-    if plan.targeting.active:
-        out += [s(targeting_line(plan), fg="yellow"), ""]
-    if plan.has_changes:
-        out.append("polar-meters will perform the following actions:")
-        out.append("")
-    for action in plan.actions:
-        symbol, colour = SYMBOLS[action.kind]
-        ident = f" ({action.meter_id})" if action.meter_id else ""
-        note = f" — {action.note}" if action.note else ""
-        out.append(
-            s(f"  {symbol} {action.key}", fg=colour, bold=True)
-            + f" {json.dumps(action.name, ensure_ascii=False)}: {action.kind}{ident}{note}"
-        )
-        if action.kind == "create":
-            for path, text in create_lines(action):
-                out.append(s(f"      + {path}: {text}", fg="green"))
-        else:
-            for change in action.changes:
-                out.append(s(f"      ~ {change_line(change)}", fg="yellow"))
-        if action.problem:
-            out.append(s(f"      ! error: {action.problem}", fg="red", bold=True))
-        if action.caveat:
-            out.append(s(f"      ! warning: {action.caveat}", fg="yellow"))
-        out.append("")
-    if plan.preview is not None:
-        out.extend(preview_lines(plan.preview))
-        out.append("")
-    out.append(s(summary(plan), bold=True))
-    if plan.problems:
-        out.append(
-            s(
-                f"{len(plan.problems)} change(s) Polar would refuse (marked ! error): "
-                "apply will refuse this plan until they are resolved.",
-                fg="red",
-                bold=True,
-            )
-        )
-    extras = [f"{len(plan.unchanged)} unchanged"]
-    extras.append(f"{len(plan.unmanaged)} not managed here")
+def action_lines(action: Action, s: Styler) -> list[str]:
+    """One action: its head line, each field it sets or changes, its error or warning."""
+    symbol, colour = SYMBOLS[action.kind]
+    ident = f" ({action.meter_id})" if action.meter_id else ""
+    note = f" — {action.note}" if action.note else ""
+    out = [
+        s(f"  {symbol} {action.key}", fg=colour, bold=True)
+        + f" {json.dumps(action.name, ensure_ascii=False)}: {action.kind}{ident}{note}"
+    ]
+    if action.kind == "create":
+        out += [s(f"      + {path}: {text}", fg="green") for path, text in create_lines(action)]
+    else:
+        out += [s(f"      ~ {change_line(change)}", fg="yellow") for change in action.changes]
+    if action.problem:
+        out.append(s(f"      ! error: {action.problem}", fg="red", bold=True))
+    if action.caveat:
+        out.append(s(f"      ! warning: {action.caveat}", fg="yellow"))
+    return [*out, ""]
+
+
+def left_alone_lines(plan: Plan, s: Styler) -> list[str]:
+    """The counts of what the plan leaves as it is, and the duplicates it found."""
+    extras = [f"{len(plan.unchanged)} unchanged", f"{len(plan.unmanaged)} not managed here"]
     if plan.missing:
         extras.append(
             f"{len(plan.missing)} managed but missing from the configuration "
@@ -143,7 +124,7 @@ def render_text(plan: Plan, color: bool = False) -> str:
         )
     if plan.retired:
         extras.append(f"{len(plan.retired)} archived earlier, not in the configuration")
-    out.append(", ".join(extras) + ".")
+    out = [", ".join(extras) + "."]
     if plan.duplicates:
         listed = ", ".join(f"{ref.id} duplicate of {ref.key}" for ref in plan.duplicates[:20])
         more = f" and {len(plan.duplicates) - 20} more" if len(plan.duplicates) > 20 else ""
@@ -151,4 +132,28 @@ def render_text(plan: Plan, color: bool = False) -> str:
             s(f"{len(plan.duplicates)} more meter(s) carry a configured key: {listed}{more}. "
               "Left alone; `apply --resolve-duplicates` archives and untags them.", fg="yellow")
         )
-    return "\n".join(out)
+    return out
+
+
+def render_text(plan: Plan, color: bool = False) -> str:
+    s = Styler(color)
+    out = [s(header(plan), bold=True), ""]
+    if plan.targeting.active:
+        out += [s(targeting_line(plan), fg="yellow"), ""]
+    if plan.has_changes:
+        out += ["polar-meters will perform the following actions:", ""]
+    for action in plan.actions:
+        out += action_lines(action, s)
+    if plan.preview is not None:
+        out += [*preview_lines(plan.preview), ""]
+    out.append(s(summary(plan), bold=True))
+    if plan.problems:
+        out.append(
+            s(
+                f"{len(plan.problems)} change(s) Polar would refuse (marked ! error): "
+                "apply will refuse this plan until they are resolved.",
+                fg="red",
+                bold=True,
+            )
+        )
+    return "\n".join(out + left_alone_lines(plan, s))
