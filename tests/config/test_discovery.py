@@ -159,7 +159,7 @@ def test_prune_never_archives_what_a_linked_directory_holds(tmp_path: Path,
 def test_a_plan_whose_files_vanish_after_reading_is_of_what_was_read(
         tmp_path: Path, emu: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """The digest is not made by reading the files again (which raised FileNotFoundError)."""
-    from reconciler.cli import common
+    from reconciler import pipeline as common
 
     path = meter_file(tmp_path / "m.yaml", 1)
     data = path.read_bytes()
