@@ -12,9 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.paths import ROOT
-
-EXAMPLES = ROOT / "examples" / "meters"
+from tests.support.paths import EXAMPLES, ROOT
 
 #: One meter using most of the format: nested filter, custom unit, metadata.
 API_CALLS_YAML = """\
