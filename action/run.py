@@ -34,6 +34,7 @@ class Inputs:
     comment: bool
     require_reviewed: bool
     workdir: Path
+    strict: bool = False
 
     @classmethod
     def read(cls, env: dict[str, str]) -> Inputs:
@@ -51,7 +52,8 @@ class Inputs:
         return cls(command, shlex.split(env.get("PM_PATHS", "") or "meters/"),
                    shlex.split(env.get("PM_EXTRA_ARGS", "")), globals_,
                    _yes(env.get("PM_DETAILED_EXITCODE")), _yes(env.get("PM_COMMENT", "true")),
-                   _yes(env.get("PM_REQUIRE_REVIEWED_PLAN", "true")), temp)
+                   _yes(env.get("PM_REQUIRE_REVIEWED_PLAN", "true")), temp,
+                   _yes(env.get("PM_STRICT")))
 
 
 def _yes(value: str | None) -> bool:
@@ -95,8 +97,10 @@ class Context:
 
 
 def polar_meters(inputs: Inputs, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
-    """Run polar-meters with this Python; output streams to the log unless captured."""
-    cmd = [sys.executable, "-m", "reconciler", *inputs.global_args, *args]
+    """Run polar-meters with this Python; output streams to the log unless captured. ARGS
+    start with the command (validate, test, plan, apply: each takes --strict)."""
+    strict = ["--strict"] if inputs.strict else []
+    cmd = [sys.executable, "-m", "reconciler", *inputs.global_args, args[0], *strict, *args[1:]]
     print("::group::" + shlex.join(["polar-meters", *cmd[3:]]), flush=True)
     try:
         done = subprocess.run(cmd, capture_output=capture, text=True, check=False)

@@ -79,14 +79,15 @@ class PlanRequest:
     resolve_duplicates: bool = False
     targeting: Targeting = NO_TARGETING
     preview: Callable[[Plan], Any] | None = None  # plan --events
+    strict: bool = False  # --strict: every configuration warning is an error
 
 
 # -- stage 1 + 2: the configuration --------------------------------------------------------
 
-def load_valid_config(paths: Sequence[str], reporter: Reporter) -> Config:
-    """Load and validate; every diagnostic goes to the reporter; errors stop the run here,
-    before any request."""
-    config = load_config(list(paths))
+def load_valid_config(paths: Sequence[str], reporter: Reporter, strict: bool = False) -> Config:
+    """Load and validate; every diagnostic goes to the reporter; errors (with ``strict``,
+    warnings too) stop the run here, before any request."""
+    config = load_config(list(paths), strict=strict)
     reporter.diagnostics(config)
     if config.errors:
         raise InvalidConfiguration(f"{len(config.errors)} errors in the configuration")
@@ -177,7 +178,7 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
     # Reading and planning 10,000 meters makes a million objects, and the cyclic GC would
     # rescan them again and again (0.3 s): none of them needs it before the run ends.
     with gc_paused():
-        config = load_valid_config(request.paths, reporter)
+        config = load_valid_config(request.paths, reporter, request.strict)
         if request.prune and not config.complete:  # never prune what was not read
             raise UserError("refusing --prune: part of the configuration could not be read")
         request.targeting.check(config.meters, request.prune)
@@ -204,9 +205,11 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
     return Planned(target, plan, remote, config)
 
 
-def check_made_from(path: str, plan: Plan, paths: Sequence[str], reporter: Reporter) -> None:
+def check_made_from(
+    path: str, plan: Plan, paths: Sequence[str], reporter: Reporter, strict: bool = False
+) -> None:
     """A saved plan given with PATHS must have been made from exactly those files' bytes."""
-    config = load_valid_config(paths, reporter)
+    config = load_valid_config(paths, reporter, strict)
     digest = config.digest
     if digest != plan.config_digest:
         raise UserError(
@@ -217,14 +220,18 @@ def check_made_from(path: str, plan: Plan, paths: Sequence[str], reporter: Repor
 
 
 def saved_plan_run(
-    path: str, connection: Connection, reporter: Reporter | None = None, paths: Sequence[str] = ()
+    path: str,
+    connection: Connection,
+    reporter: Reporter | None = None,
+    paths: Sequence[str] = (),
+    strict: bool = False,
 ) -> Planned:
     """A saved plan read back, and made sure it still describes these files (when PATHS are
-    given), this server and its meters."""
+    given; ``strict``: without a warning), this server and its meters."""
     reporter = reporter or Reporter()
     plan = planfile.read(path)
     if paths:
-        check_made_from(path, plan, paths, reporter)
+        check_made_from(path, plan, paths, reporter, strict)
     target = connect(connection, plan.organization_id)
     if plan.server_url != target.base_url:
         raise UserError(

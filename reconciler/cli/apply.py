@@ -13,6 +13,7 @@ from reconciler.cli.common import (
     connection,
     paths_argument,
     reporter,
+    strict_option,
     targeting_options,
     with_prune_options,
 )
@@ -107,6 +108,7 @@ def _expected_digest(expect_digest: str | None, reviewed_plan: str | None) -> st
     "overlapping runs or a dashboard copy); the key keeps its `id:`-pinned meter, else "
     "the oldest active one.",
 )
+@strict_option
 @program_options
 @click.pass_context
 def command(
@@ -121,6 +123,7 @@ def command(
     target: tuple[str, ...],
     exclude: tuple[str, ...],
     resolve_duplicates: bool,
+    strict: bool,
 ) -> None:
     """Plan the meter files in PATHS (default meters/) against Polar and apply the changes."""
     color = use_color()
@@ -134,12 +137,15 @@ def command(
             raise UserError("--expect-digest and --reviewed-plan plan PATHS afresh: not with --plan")
         if target or exclude:
             raise UserError("--target/--exclude go with PATHS: a saved plan records its targeting")
-        planned = saved_plan_run(plan_path, connection(ctx), reporter(ctx), paths)
+        if strict and not paths:
+            raise UserError("--strict checks the configuration: give the PATHS the saved plan "
+                            "was made from (a saved plan holds no warnings to check)")
+        planned = saved_plan_run(plan_path, connection(ctx), reporter(ctx), paths, strict)
         click.echo(render_text(planned.plan, color=color))
     else:
         request = PlanRequest(paths, prune=prune, max_archive=max_archive,
-                          targeting=Targeting(target, exclude),
-                              resolve_duplicates=resolve_duplicates)
+                              targeting=Targeting(target, exclude),
+                              resolve_duplicates=resolve_duplicates, strict=strict)
         planned = plan_run(request, connection(ctx), reporter(ctx))
         click.echo(render_text(planned.plan, color=color))
         if expected is not None:

@@ -46,13 +46,18 @@ def reporter(ctx: click.Context, fmt: str = "text") -> Reporter:
     return Reporter(diagnostics=diagnostics, progress=progress)
 
 
-def valid_config(ctx: click.Context, paths: Sequence[str]) -> Config:
-    return load_valid_config(paths, reporter(ctx))
+def valid_config(ctx: click.Context, paths: Sequence[str], strict: bool = False) -> Config:
+    return load_valid_config(paths, reporter(ctx), strict)
 
 
 def target_from_context(ctx: click.Context, organization_id: str | None) -> Target:
     return connect(connection(ctx), organization_id)
 
+
+#: validate, test, plan and apply: warnings stop the run as errors do.
+strict_option = click.option(
+    "--strict", is_flag=True, help="Treat every warning about the configuration as an error."
+)
 
 prune_options = [
     click.option(

@@ -11,6 +11,7 @@ from reconciler.cli.common import (
     connection,
     paths_argument,
     reporter,
+    strict_option,
     targeting_options,
     with_prune_options,
 )
@@ -58,6 +59,7 @@ from reconciler.usage.preview import make_preview
 )
 @with_prune_options
 @targeting_options
+@strict_option
 @program_options
 @click.pass_context
 def command(
@@ -71,6 +73,7 @@ def command(
     max_archive: int,
     target: tuple[str, ...],
     exclude: tuple[str, ...],
+    strict: bool,
 ) -> None:
     """Compare the meter files in PATHS (default meters/) with Polar and show the plan.
 
@@ -82,7 +85,8 @@ def command(
         events = load_events_option(events_path)
         preview = functools.partial(make_preview, events=events, source=events_path)
     request = PlanRequest(paths, prune=prune, max_archive=max_archive,
-                          targeting=Targeting(target, exclude), preview=preview)
+                          targeting=Targeting(target, exclude), preview=preview,
+                          strict=strict)
     try:
         plan = plan_run(request, connection(ctx), reporter(ctx, fmt)).plan
     except PlanError as exc:

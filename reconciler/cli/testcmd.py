@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from reconciler.cli.common import paths_argument, valid_config
+from reconciler.cli.common import paths_argument, strict_option, valid_config
 from reconciler.errors import UserError
 from reconciler.render.diagnostics import plural
 from reconciler.render.numbers import number_text
@@ -69,14 +69,17 @@ def _report(outcome: MeterTestOutcome, s: Styler, most: int) -> list[str]:
               help="Run only this test (repeatable).")
 @click.option("--max-events", default=10, show_default=True, type=click.IntRange(min=0),
               metavar="N", help="On a failure, list at most N of the events a meter matched.")
-def command(paths: tuple[str, ...], names: tuple[str, ...], max_events: int) -> None:
+@strict_option
+def command(
+    paths: tuple[str, ...], names: tuple[str, ...], max_events: int, strict: bool
+) -> None:
     """Run the meter tests (`tests:`) of the files in PATHS (default meters/), offline.
 
     Each test's events go through the configured meters with Polar's matching and
     aggregation rules; every expected total and matched count must hold. Exit 1 on any
     failure (or configuration error), 0 when all pass. Never makes a network request.
     """
-    config = valid_config(click.get_current_context(), paths)
+    config = valid_config(click.get_current_context(), paths, strict)
     tests = config.tests
     if names:
         known = {t.name for t in tests}

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from reconciler.cli.common import strict_option
 from reconciler.config.load import load_config
 from reconciler.render.diagnostics import plural, report_diagnostics
 
@@ -20,13 +21,14 @@ from reconciler.render.diagnostics import plural, report_diagnostics
     show_default=True,
     help="github: print problems as GitHub Actions annotations (::error file=…,line=…).",
 )
-def command(paths: tuple[str, ...], fmt: str) -> None:
+@strict_option
+def command(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Check the meter files in PATHS (files or directories, default meters/).
 
     Prints each problem as `path:line:col: message` and exits 1 on any error.
     Never makes a network request.
     """
-    config = load_config(paths)
+    config = load_config(paths, strict=strict)
     if not report_diagnostics(config, fmt):
         sys.exit(1)
     summary = f"Valid: {plural(len(config.meters), 'meter')} in {plural(len(config.files), 'file')}"

@@ -45,6 +45,14 @@ def _check_group(path: Path, group: dict[str, Any]) -> Iterator[Finding]:
     clauses = group.get("clauses")
     if not isinstance(clauses, list):
         return
+    if not clauses:
+        what = "the meter counts" if path[-1] == "filter" else "this group matches"
+        yield Finding(
+            (*path, "clauses"),
+            f"empty: {what} every event of the organization, whatever its name; add a clause "
+            "(e.g. {property: name, operator: eq, value: api_call}) if that is not meant",
+            severity="warning",
+        )
     for index, clause in enumerate(clauses):
         if not isinstance(clause, dict):
             continue

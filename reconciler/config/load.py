@@ -30,8 +30,9 @@ from reconciler.gcpause import gc_paused
 from reconciler.model import DesiredMeter, Location, normalize_spec
 
 
-def load_config(paths: Sequence[str | Path]) -> Config:
-    """Read, validate and collect the meters of every file in ``paths`` (default ``meters/``)."""
+def load_config(paths: Sequence[str | Path], strict: bool = False) -> Config:
+    """Read, validate and collect the meters of every file in ``paths`` (default ``meters/``);
+    with ``strict``, every warning is an error (``--strict``)."""
     config = Config()
     found = expand_paths(paths or [DEFAULT_PATH])
     config.diagnostics.extend(found.problems)
@@ -51,7 +52,16 @@ def load_config(paths: Sequence[str | Path]) -> Config:
             loaded.append(load_file(display, data))
     config.digest = digest(read)
     _merge(loaded, config)
+    if strict:
+        config.diagnostics = [_strictly(d) for d in config.diagnostics]
     return config
+
+
+def _strictly(diagnostic: Diagnostic) -> Diagnostic:
+    if diagnostic.severity != "warning":
+        return diagnostic
+    return Diagnostic("error", f"{diagnostic.message} (an error under --strict)",
+                      diagnostic.location)
 
 
 @dataclass
@@ -70,13 +80,16 @@ def load_file(name: str, data: bytes) -> LoadedFile:
     """Parse, validate and check one file's bytes."""
     result = LoadedFile(name)
     doc = load_yaml(data)
-    flagged: set[NodePath] = set()
+    flagged: set[NodePath] = set()  # guessed values: no schema finding at or below them
+    refused: set[NodePath] = set()  # every place with a YAML problem
     for problem in doc.problems:
         where = describe_path(problem.path) if problem.path else ""
         message = f"{where}: {problem.message}" if where else problem.message
         result.diagnostics.append(_diagnostic("error", message, name, problem.position))
         if problem.path is not None:
-            flagged.add(problem.path)
+            refused.add(problem.path)
+            if problem.guessed:
+                flagged.add(problem.path)
     value = doc.value
     if value is None:
         return result
@@ -91,7 +104,7 @@ def load_file(name: str, data: bytes) -> LoadedFile:
     for finding in findings:
         position = doc.position(finding.path, prefer_key=finding.at_key)
         result.diagnostics.append(_diagnostic(finding.severity, finding.text(), name, position))
-    errors = [f.path for f in findings if f.severity == "error"] + list(flagged)
+    errors = [f.path for f in findings if f.severity == "error"] + list(flagged | refused)
     bad_keys = {p[1] for p in errors if len(p) > 1 and p[0] == "meters"}
     org_ok = not any(p[:1] == ("organization_id",) for p in errors)
     _collect(result, doc, bad_keys, org_ok)

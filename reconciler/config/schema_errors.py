@@ -9,6 +9,7 @@ generic wording.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +118,10 @@ def _translate(error: ValidationError) -> Iterator[Finding]:
         return
     if kind == "additionalProperties":
         known = list(schema.get("properties", {}))
-        for name in (k for k in instance if k not in known):
+        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+        unknown = [k for k in instance
+                   if k not in known and not any(p.search(k) for p in patterns)]
+        for name in unknown:
             yield Finding((*path, name), f"unknown field {quote(name)}{_suggest(name, known)}",
                           at_key=True)
         return

@@ -167,9 +167,8 @@ class Builder:
 
     def duplicate(self, key: str, key_node: Node, child: Path) -> None:
         line, col = self.doc.key_positions[child]
-        self.problem(
-            f"duplicate key {key!r} (first defined at line {line}, column {col})", key_node, child
-        )
+        message = f"duplicate key {key!r} (first defined at line {line}, column {col})"
+        self.doc.problems.append(Problem(message, _position(key_node), child, guessed=False))
 
     def check_tag(self, node: Node, expected: str, path: Path) -> None:
         if node.tag != expected:

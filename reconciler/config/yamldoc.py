@@ -26,11 +26,16 @@ MAX_MERGE_DEPTH = 32
 
 @dataclass(frozen=True)
 class Problem:
-    """Something refused, at a position (None: the file as a whole)."""
+    """Something refused, at a position (None: the file as a whole).
+
+    ``guessed``: the value left at ``path`` is a guess (a refused scalar or key), so what the
+    schema would say at or below it is not reported; a duplicate key keeps the first value,
+    which is checked as any other."""
 
     message: str
     position: Position | None
     path: Path | None = None
+    guessed: bool = True
 
 
 @dataclass

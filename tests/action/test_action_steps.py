@@ -225,3 +225,17 @@ def test_the_test_command_and_an_unknown_one(runner: Runner) -> None:
     assert result.code == 0 and "3 tests passed." in result.log
     result, _ = runner.run("destroy")
     assert result.code == 1 and "is not one of validate, test, plan, apply" in result.log
+
+
+def test_the_strict_input_makes_a_warning_stop_the_plan(runner: Runner) -> None:
+    (runner.repo / "meters" / "everything.yaml").write_text(
+        "version: 1\nmeters:\n  everything:\n    name: Every event\n"
+        "    filter: {conjunction: and, clauses: []}\n    aggregation: {func: count}\n")
+    commit(runner.repo, "a meter counting every event")
+    result, _ = runner.run(event="schedule")
+    assert result.code == 0, result.log
+    assert "empty: the meter counts every event" in result.log
+    result, _ = runner.run(event="schedule", inputs={"strict": "true"})
+    assert result.code == 1 and result.outputs["exitcode"] == "1"
+    assert "validate --strict --format github" in result.log
+    assert "(an error under --strict)" in result.log

@@ -165,8 +165,8 @@ def test_a_plan_whose_files_vanish_after_reading_is_of_what_was_read(
     data = path.read_bytes()
     real = common.load_config
 
-    def load_then_delete(paths: list[str]) -> object:
-        config = real(paths)
+    def load_then_delete(paths: list[str], strict: bool = False) -> object:
+        config = real(paths, strict=strict)
         path.unlink()
         return config
 

@@ -30,7 +30,8 @@ def with_top(line: str) -> str:
 
 def small_meter(key: str, aggregation: str = "{func: count}") -> str:
     return (
-        f"  {key}:\n    name: Meter {key}\n    filter: {{conjunction: and, clauses: []}}\n"
+        f"  {key}:\n    name: Meter {key}\n"
+        "    filter: {conjunction: and, clauses: [{property: name, operator: eq, value: e}]}\n"
         f"    aggregation: {aggregation}\n"
     )
 
@@ -289,7 +290,7 @@ def test_deep_filter_within_the_limit_validates(tmp_path: Path) -> None:
     clause = "{property: a, operator: eq, value: 1}"
     deep = "{conjunction: or, clauses: [" * depth + clause + "]}" * depth
     text = "version: 1\nmeters:\n" + small_meter("deep").replace(
-        "{conjunction: and, clauses: []}", deep
+        "{conjunction: and, clauses: [{property: name, operator: eq, value: e}]}", deep
     )
     config = load_text(tmp_path, text)
     assert config.errors == []
