@@ -25,8 +25,9 @@ def test_validate_github_format_prints_located_annotations(tmp_path: Path) -> No
     result = CliRunner().invoke(validate, ["--format", "github", str(bad)])
     assert result.exit_code == 1
     lines = [line for line in result.stdout.splitlines() if line.startswith("::")]
-    assert len(lines) == 1
+    assert len(lines) == 2
     assert lines[0].startswith(f"::error file={bad},line=4,col=11::")
+    assert lines[1].startswith(f"::warning file={bad},line=5,col=41::meters.x.filter.clauses: empty")
 
 
 def test_plan_level_errors_are_annotated_on_the_meters_line() -> None:

@@ -49,6 +49,14 @@ LLM = ("{name: llm, metadata: {_llm: {vendor: v, model: m, input_tokens: 0, outp
        "total_tokens: 5}, ms: 3}}")
 
 
+#: The latency meter's filter has no clause: right, and said (issue 16).
+LATENCY_COUNTS_ALL = (
+    "warning: meters.latency.filter.clauses: empty: the meter counts every event of the "
+    "organization, whatever its name; add a clause (e.g. {property: name, operator: eq, "
+    "value: api_call}) if that is not meant"
+)
+
+
 def run(*args: str) -> Result:
     return CliRunner().invoke(main_cli, list(args))
 
@@ -134,7 +142,8 @@ def test_select_tests_by_name(tmp_path: Path) -> None:
     assert run("test", str(path)).exit_code == 1
     result = run("test", "-k", "nothing", str(path))
     assert result.exit_code == 1
-    assert result.stderr == "Error: no test named 'nothing' in 1 file\n"
+    assert result.stderr == (f"{path}:12:41: {LATENCY_COUNTS_ALL}\n"
+                             "Error: no test named 'nothing' in 1 file\n")
 
 
 def test_tests_may_name_meters_of_other_files(tmp_path: Path) -> None:
@@ -192,6 +201,7 @@ def test_problems_are_located_one_line_errors(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"{events}:2:1: bad event: timestamp: Input should be a valid datetime or date, input is too short",
         f"{events}:4:10: not a JSON event: Expecting value",
+        f"{path}:12:41: {LATENCY_COUNTS_ALL}",
         f"{path}:18:7: tests.typo.expect.tokns: no meter has the key 'tokns' (did you mean 'tokens'?)",
         (f"{path}:20:13: tests.missing-file.events: ../events/nothing.jsonl: no such events file "
         f"(relative to this file: {tmp_path}/events/nothing.jsonl)"),
@@ -199,7 +209,7 @@ def test_problems_are_located_one_line_errors(tmp_path: Path) -> None:
         f"{path}:32:23: tests.unknown-field.expect.tokens.sum: unknown field 'sum'",
         (f"{path}:35:14: tests.empty.expect.tokens: an expectation is a mapping with total, "
         "matched or both, e.g. {total: 1200, matched: 31}"),
-        "7 errors in 1 file.",
+        "7 errors, 1 warning in 1 file.",
     ]
     assert run("test", str(path)).exit_code == 1
 
