@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from reconciler.emulator.refusals import Forbidden, Unauthorized
 
-ALL_SCOPES = frozenset(
-    {"meters:read", "meters:write", "events:read", "events:write", "customer_meters:read"}
-)
+ALL_SCOPES = frozenset({
+    "meters:read", "meters:write", "events:read", "events:write", "customer_meters:read",
+    "products:read", "products:write", "benefits:read", "benefits:write",
+})
 READ_SCOPES = frozenset({"meters:read", "meters:write"})
 WRITE_SCOPES = frozenset({"meters:write"})
 ORGANIZATION_TOKEN_PREFIX = "polar_oat_"

@@ -34,7 +34,6 @@ from reconciler.emulator.fields import Invalid, uuid4
 from reconciler.emulator.journal import CAPACITY as JOURNAL_CAPACITY
 from reconciler.emulator.journal import RequestJournal
 from reconciler.emulator.meters import (
-    ATTACHMENTS,
     MAX_LIMIT,
     MeterRecord,
     Page,
@@ -46,6 +45,7 @@ from reconciler.emulator.meters import (
     sort_key,
     sorted_meters,
 )
+from reconciler.emulator.products import BenefitRecord, ProductRecord, archive_refusal
 from reconciler.emulator.refusals import (
     EmulatorError,
     Forbidden,
@@ -59,7 +59,7 @@ from reconciler.emulator.refusals import (
 from reconciler.emulator.statefile import STATE_FORMAT, StateFile, shape_error
 
 __all__ = [
-    "ALL_SCOPES", "ATTACHMENTS", "ORGANIZATION_TOKEN_PREFIX", "PERSONAL_TOKEN_PREFIX",
+    "ALL_SCOPES", "ORGANIZATION_TOKEN_PREFIX", "PERSONAL_TOKEN_PREFIX",
     "READ_SCOPES", "STATE_FORMAT", "WRITE_SCOPES", "Emulator", "EmulatorError", "Forbidden",
     "NotFound", "Page", "PolarRequestValidationError", "Principal", "RequestValidationError",
     "StateFileError", "Unauthorized", "jsonb_text",
@@ -75,7 +75,8 @@ def _check_organization_id(value: str) -> str:
         raise ValueError(f"organization id {value!r} is not a UUID4") from None
 
 
-def _validated(check: Any, body: Any) -> dict[str, Any]:
+def validated(check: Any, body: Any) -> dict[str, Any]:
+    """`check(body)`, its pydantic-style errors raised as the 422 the adapters answer."""
     try:
         result: dict[str, Any] = check(body)
     except Invalid as exc:
@@ -120,17 +121,23 @@ class Emulator:
             pass  # the state file exists from the start (with this token and organization)
 
     def _load(self, state: dict[str, Any]) -> None:
-        """Take the meters, extra tokens, events, customers and credits of `state`."""
+        """Take the meters, extra tokens, events, customers, credits, products and benefits
+        of `state`."""
         try:
             extra = {t: frozenset(s) for t, s in state.get("extra_tokens", {}).items()}
             meters = {m["id"]: MeterRecord.from_state(m) for m in state.get("meters", [])}
             store = EventStore(self.organization_id, state)
+            products = {p["id"]: ProductRecord.from_state(p) for p in state.get("products", [])}
+            benefits = {b["id"]: BenefitRecord.from_state(b) for b in state.get("benefits", [])}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             assert self._state is not None  # only a file holds another shape
             raise shape_error(self._state.path, exc) from None
         self._tokens = Tokens(self.token, extra)
         self._meters = meters
         self.store = store
+        #: Products and meter-credit benefits (catalog.py serves them); they hold meters.
+        self.products = products
+        self.benefits = benefits
         self._revision += 1
 
     def refresh(self) -> None:
@@ -220,8 +227,8 @@ class Emulator:
     def create_meter(self, body: Any, principal: Principal | None = None) -> dict[str, Any]:
         """POST /v1/meters/: a MeterCreate body (JSON value) to a new meter."""
         caller = self.caller(principal, WRITE_SCOPES)
-        data = _validated(validation.meter_create, body)
-        organization_id = self._payload_organization(caller, data["organization_id"])
+        data = validated(validation.meter_create, body)
+        organization_id = self.payload_organization(caller, data["organization_id"])
         now = datetime.now(UTC)
         meter = MeterRecord(
             id=str(uuid.uuid4()),
@@ -242,7 +249,7 @@ class Emulator:
             self._meters[meter.id] = meter
             return meter.to_json()
 
-    def _payload_organization(self, caller: Principal, organization_id: str | None) -> str:
+    def payload_organization(self, caller: Principal, organization_id: str | None) -> str:
         if not caller.personal:
             if organization_id is not None:
                 raise field_error(
@@ -271,10 +278,11 @@ class Emulator:
     ) -> dict[str, Any]:
         """PATCH /v1/meters/{id}: only the fields the body holds change."""
         self.caller(principal, WRITE_SCOPES)
-        data = _validated(validation.meter_update, body)
+        data = validated(validation.meter_update, body)
         with self.writing() as changed:
             meter = self._find(meter_id)
-            check_update(meter, data)
+            held = archive_refusal(meter.id, self.products.values(), self.benefits.values())
+            check_update(meter, data, held)
             changes = {
                 name: value for name, value in data.items()
                 if name in _UPDATABLE
@@ -302,20 +310,6 @@ class Emulator:
     def is_locked(self, meter_id: str) -> bool:
         with self._lock:
             return self._find(meter_id, any_organization=True).locked
-
-    def attach(self, meter_id: str, to: str, attached: bool = True) -> list[str]:
-        """Attach a meter to (or detach it from) an active product's metered price or a
-        meter-credit benefit: while attached, Polar refuses to archive it. Returns what
-        holds it now."""
-        if to not in ATTACHMENTS:
-            raise ValueError(f"a meter attaches to one of {sorted(ATTACHMENTS)}, not {to!r}")
-        with self.writing():
-            meter = self._find(meter_id)
-            if attached:
-                meter.attached.add(to)
-            else:
-                meter.attached.discard(to)
-            return sorted(meter.attached)
 
     # -- for the usage side (usage.py): the meters' records under the emulator's lock -------
 
@@ -386,4 +380,6 @@ class Emulator:
                 "extra_tokens": self._tokens.extra_to_state(),
                 "meters": [m.to_state() for m in self._meters.values()],
                 **self.store.to_state(),
+                "products": [p.to_state() for p in self.products.values()],
+                "benefits": [b.to_state() for b in self.benefits.values()],
             })

@@ -1,6 +1,5 @@
 """The emulator-only endpoints under /_emulator/ (token required, no version header):
-POST /_emulator/meters/{id}/lock, POST and DELETE /_emulator/meters/{id}/attach
-(`{"to": "product"|"benefit"}`: Polar then refuses to archive the meter),
+POST /_emulator/meters/{id}/lock,
 POST /_emulator/customer-meters/credit and /_emulator/customer-meters/reset (Polar's
 meter.credited and meter.reset system events), POST /_emulator/customers (`{"external_id"?}`: a customer), POST /_emulator/billing (a
 billing pass now:
@@ -29,7 +28,6 @@ from reconciler.emulator.wire import (
 )
 
 _LOCK_PATH = re.compile(r"/_emulator/meters/([^/]+)/lock")
-_ATTACH_PATH = re.compile(r"/_emulator/meters/([^/]+)/attach")
 _CREDIT_PATHS = {"/_emulator/customer-meters/credit": "credited",
                  "/_emulator/customer-meters/reset": "reset"}
 _BILLING_PATH = "/_emulator/billing"
@@ -55,8 +53,6 @@ def answer(request: Request) -> Response:
             if method != "POST":
                 return method_not_allowed("POST")
             return json_response(200, {"locked": billing_pass(emulator)})
-        if match := _ATTACH_PATH.fullmatch(path):
-            return _attach(request, match.group(1))
         match = _LOCK_PATH.fullmatch(path)
         if match is None:
             return not_found_route()
@@ -92,19 +88,6 @@ def _emulator_body(request: Request) -> dict[str, Any]:
 
 def _refusal(message: str) -> Response:
     return json_response(422, {"error": "EmulatorRequestError", "detail": message})
-
-
-def _attach(request: Request, meter_id: str) -> Response:
-    """POST attaches the meter to a product (or benefit), DELETE detaches it; `to` comes in
-    the body or the query."""
-    if request.method not in ("POST", "DELETE"):
-        return method_not_allowed("POST, DELETE")
-    try:
-        to = _emulator_body(request).get("to", dict(request.query).get("to"))
-        attached = request.emulator.attach(meter_id, str(to), request.method == "POST")
-    except ValueError as exc:
-        return _refusal(str(exc))
-    return json_response(200, {"meter_id": meter_id, "attached": attached})
 
 
 def _customer(request: Request) -> Response:

@@ -15,19 +15,13 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from reconciler.emulator.refusals import PolarRequestValidationError, field_error
-from reconciler.emulator.timefmt import timestamp
+from reconciler.emulator.timefmt import moment, optional_moment, optional_timestamp, timestamp
 from reconciler.rules import PAGE_LIMIT_MAX
 
 MAX_LIMIT = PAGE_LIMIT_MAX
 T = TypeVar("T")
 
 _LOCKED_MESSAGE = "This field can't be updated because the meter is already aggregating events."
-#: What can hold a meter (emulator-only: Polar's products and benefits are not emulated),
-#: and Polar's refusal to archive it then.
-ATTACHMENTS = {
-    "product": "Cannot archive meter that is still attached to active products",
-    "benefit": "Cannot archive meter that is still referenced by active benefits",
-}
 
 
 @dataclass(frozen=True)
@@ -116,10 +110,6 @@ def shuffled_ties(items: list[T], key: Callable[[T], Any]) -> list[T]:
     return result
 
 
-def _moment(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
 @dataclass
 class MeterRecord:
     id: str
@@ -135,14 +125,13 @@ class MeterRecord:
     modified_at: datetime | None = None
     archived_at: datetime | None = None
     locked: bool = field(default=False)
-    attached: set[str] = field(default_factory=set)  # "product", "benefit"
 
     def to_json(self) -> dict[str, Any]:
         """The Meter schema, in Polar's field order (no lock flag: Polar hides it)."""
         return {
             "metadata": copied(self.metadata),
             "created_at": timestamp(self.created_at),
-            "modified_at": None if self.modified_at is None else timestamp(self.modified_at),
+            "modified_at": optional_timestamp(self.modified_at),
             "id": self.id,
             "name": self.name,
             "unit": self.unit,
@@ -151,24 +140,23 @@ class MeterRecord:
             "filter": copied(self.filter),
             "aggregation": copied(self.aggregation),
             "organization_id": self.organization_id,
-            "archived_at": None if self.archived_at is None else timestamp(self.archived_at),
+            "archived_at": optional_timestamp(self.archived_at),
         }
 
     def to_state(self) -> dict[str, Any]:
-        return {**self.to_json(), "locked": self.locked, "attached": sorted(self.attached)}
+        return {**self.to_json(), "locked": self.locked}
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> MeterRecord:
-        """A meter from its state entry: the Meter schema plus `locked` and `attached`."""
-        created_at = _moment(data["created_at"])
-        assert created_at is not None
+        """A meter from its state entry: the Meter schema plus `locked`."""
         return cls(
             id=data["id"], organization_id=data["organization_id"], name=data["name"],
             unit=data["unit"], custom_label=data["custom_label"],
             custom_multiplier=data["custom_multiplier"], filter=data["filter"],
-            aggregation=data["aggregation"], metadata=data["metadata"], created_at=created_at,
-            modified_at=_moment(data["modified_at"]), archived_at=_moment(data["archived_at"]),
-            locked=bool(data.get("locked")), attached=set(data.get("attached", ())),
+            aggregation=data["aggregation"], metadata=data["metadata"], created_at=moment(data["created_at"]),
+            modified_at=optional_moment(data["modified_at"]),
+            archived_at=optional_moment(data["archived_at"]),
+            locked=bool(data.get("locked")),
         )
 
 
@@ -189,9 +177,10 @@ def sorted_meters(meters: list[MeterRecord], sorting: Sequence[str]) -> list[Met
     return meters
 
 
-def check_update(meter: MeterRecord, data: dict[str, Any]) -> None:
+def check_update(meter: MeterRecord, data: dict[str, Any], held: str | None) -> None:
     """Polar's refusals of an update: a locked meter's filter or aggregation, an archive
-    while something holds the meter (the whole update is refused)."""
+    while a product or benefit holds the meter (`held`: Polar's message; products.py
+    `archive_refusal`). The whole update is refused."""
     if meter.locked:
         refused = [name for name in ("filter", "aggregation") if name in data]
         if refused:
@@ -200,6 +189,5 @@ def check_update(meter: MeterRecord, data: dict[str, Any]) -> None:
                  "input": data[name]}
                 for name in refused
             ])
-    if data.get("is_archived") and meter.attached:
-        held_by = "product" if "product" in meter.attached else "benefit"
-        raise field_error("value_error", "is_archived", ATTACHMENTS[held_by], True)
+    if data.get("is_archived") and held is not None:
+        raise field_error("value_error", "is_archived", held, True)

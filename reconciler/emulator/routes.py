@@ -1,5 +1,6 @@
 """Polar's routes: each path's methods, the scopes they accept and the handler that answers
-from the core (meters) or from usage.py (events, quantities, customer meters)."""
+from the core (meters), from usage.py (events, quantities, customer meters) or from
+catalog.py (products and benefits: catalog_routes.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.emulator import usage_validation, validation
+from reconciler.emulator import catalog_routes, usage_validation, validation
 from reconciler.emulator.auth import READ_SCOPES, WRITE_SCOPES, Principal
 from reconciler.emulator.bodies import body_errors, missing_body
 from reconciler.emulator.event_list import EventList
@@ -120,9 +121,9 @@ _CUSTOMER_METERS: Routes = {"GET": (CUSTOMER_METERS_READ, _customer_meters)}
 _CUSTOMER_METER: Routes = {"GET": (CUSTOMER_METERS_READ, _customer_meter)}
 _FIXED = {"/v1/meters/": _METERS, "/v1/events/": _EVENTS, "/v1/events/ingest": _INGEST,
           "/v1/events/names": _EVENT_NAMES,
-          "/v1/customer-meters/": _CUSTOMER_METERS}
+          "/v1/customer-meters/": _CUSTOMER_METERS, **catalog_routes.FIXED}
 _PATTERNS = ((_METER_PATH, _METER), (_QUANTITIES_PATH, _QUANTITIES), (_EVENT_PATH, _EVENT),
-             (_CUSTOMER_METER_PATH, _CUSTOMER_METER))
+             (_CUSTOMER_METER_PATH, _CUSTOMER_METER), *catalog_routes.PATTERNS)
 
 
 def routes(path: str) -> Routes | None:

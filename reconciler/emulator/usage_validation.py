@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from reconciler.emulator import fields as f
 from reconciler.emulator import validation
 from reconciler.emulator.fields import Loc, uuid4
-from reconciler.emulator.validation import QueryReader, metadata_query
+from reconciler.emulator.validation import QueryReader
 from reconciler.rules import AGGREGATION_FUNCTIONS as FUNCTIONS
 from reconciler.rules import EARLIEST_QUANTITIES as EARLIEST
 from reconciler.rules import EVENT_SORTINGS, EVENT_SOURCES, INTERVALS
@@ -77,9 +77,7 @@ def events_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     reader.values["filter"] = None
     if "filter" in reader.last:
         reader.take("filter", partial(filter_json, reader.last["filter"]))
-    result = reader.result()
-    result["metadata"] = metadata_query(pairs)
-    return result
+    return reader.result_with_metadata()
 
 
 def _sources(reader: QueryReader) -> None:
@@ -153,9 +151,7 @@ def quantities_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         name = "customer_aggregation_function"
         reader.take(name, partial(f.choice, reader.last[name], ("query", name), False,
                                   choices=FUNCTIONS))
-    result = reader.result()
-    result["metadata"] = metadata_query(pairs)
-    return result
+    return reader.result_with_metadata()
 
 
 def customer_meters_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:

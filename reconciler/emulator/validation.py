@@ -278,6 +278,10 @@ class QueryReader:
             raise Invalid(self.errors)
         return self.values
 
+    def result_with_metadata(self) -> dict[str, Any]:
+        """The result and the `metadata[key]=value` filters (metadata_query)."""
+        return {**self.result(), "metadata": metadata_query(self.pairs)}
+
 
 def list_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """The list endpoint's query as Emulator.list_meters arguments; raises Invalid.
@@ -292,9 +296,7 @@ def list_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     if "is_archived" in reader.last:
         reader.take("is_archived",
                     partial(f.boolean, reader.last["is_archived"], ("query", "is_archived")))
-    result = reader.result()
-    result["metadata"] = metadata_query(pairs)
-    return result
+    return reader.result_with_metadata()
 
 
 _METADATA_KEY = re.compile(r"metadata\[([^\]]+)\]")

@@ -55,7 +55,9 @@ def test_locked_meter_diagnosed_at_plan_time(api: Api, config: Path) -> None:
 
 def test_archive_refused_by_the_server_reported_while_other_actions_succeed(api: Api, config: Path) -> None:
     beta = ids_by_name(api)["Beta"]
-    assert api.http.post(f"/_emulator/meters/{beta}/attach", json={"to": "product"}).status_code == 200
+    product = {"name": "Pro plan", "recurring_interval": "month", "prices": [
+        {"amount_type": "metered_unit", "meter_id": beta, "unit_amount": 1}]}
+    assert api.http.post("/v1/products/", json=product).status_code == 201
     config.write_text(
         METERS.replace("name: Alpha", "name: Alpha renamed")
         .replace("  beta:\n    name: Beta\n", "  beta:\n    name: Beta\n    archived: true\n")
