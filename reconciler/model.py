@@ -99,6 +99,8 @@ class DesiredMeter:
     spec: dict[str, Any]
     id: str | None = None
     location: Location | None = None
+    #: `id: {ENV: …}`: the pin of each environment; `id` is then the chosen one's, if any
+    pins: dict[str, str] | None = None
 
 
 @dataclass

@@ -22,7 +22,15 @@ from typing import Any
 
 from reconciler.apply.applier import ApplyResult, Outcome, apply_plan
 from reconciler.config.load import load_config
+from reconciler.config.project import Environment, Project
 from reconciler.config.types import Config
+from reconciler.environments import (
+    check_files_organization,
+    check_plan_environment,
+    default_paths,
+    environment_meters,
+    environment_target,
+)
 from reconciler.errors import InvalidConfiguration, UserError
 from reconciler.gcpause import gc_paused
 from reconciler.model import RemoteMeter, remote_from_api
@@ -53,7 +61,11 @@ class Reporter:
 
 @dataclass(frozen=True)
 class Connection:
-    """The program's options that say where and how to talk to Polar."""
+    """The program's options that say where and how to talk to Polar.
+
+    ``environment`` (of the ``project`` file, polar-meters.yaml) sets the server, the
+    organization and the token's variable instead of server/token/organization_id; the
+    project also gives the default paths and is where per-environment pins are checked."""
 
     server: str | None = None
     token: str | None = None
@@ -61,6 +73,8 @@ class Connection:
     rate_limit: int | None = None
     parallelism: int | None = None
     debug: Callable[[str], None] | None = None
+    environment: Environment | None = None
+    project: Project | None = None
 
 
 @dataclass
@@ -97,10 +111,20 @@ def load_valid_config(paths: Sequence[str], reporter: Reporter, strict: bool = F
 # -- stage 3: Polar ------------------------------------------------------------------------
 
 def connect(connection: Connection, config_organization_id: str | None) -> Target:
-    target = resolve_target(
-        connection.server, connection.token, connection.organization_id, config_organization_id
-    )
+    env = connection.environment
+    if env is not None:  # the meter files may name an organization: it must be env's
+        check_files_organization(env, config_organization_id)
+        target = environment_target(env)
+    else:
+        target = resolve_target(
+            connection.server, connection.token, connection.organization_id, config_organization_id
+        )
     return target.tune(connection.rate_limit, connection.parallelism, connection.debug)
+
+
+def config_paths(paths: Sequence[str], connection: Connection) -> list[str]:
+    """PATHS, else the project file's `paths`, else [] (meters/)."""
+    return default_paths(paths, connection.project)
 
 
 def _parsed(item: dict[str, Any]) -> RemoteMeter | ValueError:
@@ -178,16 +202,18 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
     # Reading and planning 10,000 meters makes a million objects, and the cyclic GC would
     # rescan them again and again (0.3 s): none of them needs it before the run ends.
     with gc_paused():
-        config = load_valid_config(request.paths, reporter, request.strict)
+        config = load_valid_config(config_paths(request.paths, connection), reporter, request.strict)
         if request.prune and not config.complete:  # never prune what was not read
             raise UserError("refusing --prune: part of the configuration could not be read")
-        request.targeting.check(config.meters, request.prune)
+        # `id: {ENV: …}` pins resolved for this environment: planning itself knows none
+        meters = environment_meters(config.meters, connection.project, connection.environment)
+        request.targeting.check(meters, request.prune)
         target = connect(connection, config.organization_id)
         remote = read_remote(target, reporter)
-        planned = request.targeting.select(config.meters)
-        locks = read_locks(target, lock_candidates(planned, remote, {d.key for d in config.meters}), reporter)
+        planned = request.targeting.select(meters)
+        locks = read_locks(target, lock_candidates(planned, remote, {d.key for d in meters}), reporter)
         plan = make_plan(
-            config.meters,
+            meters,
             remote,
             server=target.name,
             organization_id=current_organization(target, remote),
@@ -198,6 +224,7 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
             locks=locks,
             targeting=request.targeting,
             server_url=target.base_url,
+            environment=target.environment,
             config_files=config.files,
             config_digest=config.digest,
             preview=request.preview,
@@ -230,6 +257,7 @@ def saved_plan_run(
     given; ``strict``: without a warning), this server and its meters."""
     reporter = reporter or Reporter()
     plan = planfile.read(path)
+    check_plan_environment(path, plan.environment, connection.environment)
     if paths:
         check_made_from(path, plan, paths, reporter, strict)
     target = connect(connection, plan.organization_id)
@@ -275,6 +303,6 @@ def apply_run(planned: Planned, on_outcome: Callable[[Outcome], None] = lambda _
 
 __all__ = [
     "Connection", "PlanRequest", "Planned", "Reporter", "apply_run", "check_appliable",
-    "connect", "current_organization", "load_valid_config", "parse_remote",
+    "config_paths", "connect", "current_organization", "load_valid_config", "parse_remote",
     "plan_run", "read_locks", "read_remote", "saved_plan_run"
 ]

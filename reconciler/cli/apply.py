@@ -17,7 +17,9 @@ from reconciler.cli.common import (
     targeting_options,
     with_prune_options,
 )
+from reconciler.cli.envopts import single_environment
 from reconciler.cli.options import program_options
+from reconciler.cli.protect import confirm_apply
 from reconciler.errors import Interrupted, UserError
 from reconciler.pipeline import PlanRequest, apply_run, check_appliable, plan_run, saved_plan_run
 from reconciler.plan import document as planfile
@@ -152,8 +154,8 @@ def command(
             _check_reviewed(planned.plan, expected)
     plan = planned.plan
     check_appliable(plan)
-    if plan.has_changes and not plan_path and not auto_approve:
-        _confirm()
+    if plan.has_changes:  # a protected environment asks even for a saved plan
+        confirm_apply(single_environment(ctx), auto_approve, bool(plan_path), _confirm)
     if not plan.has_changes:
         return
     click.echo("")

@@ -6,7 +6,10 @@ from collections.abc import Sequence
 
 import click
 
+from reconciler.cli.envopts import environments_of, paths_or_project, project_of, single_environment
+from reconciler.config.project import Environment
 from reconciler.config.types import Config
+from reconciler.environments import environment_meters
 from reconciler.pipeline import Connection, Reporter, connect, load_valid_config
 from reconciler.polar.servers import Target
 from reconciler.render.diagnostics import report_diagnostics
@@ -19,8 +22,9 @@ def _debug_line(text: str) -> None:
     click.echo(f"debug: {text}", err=True)
 
 
-def connection(ctx: click.Context) -> Connection:
-    """The program's options (--server, --token …) as the pipeline takes them."""
+def connection(ctx: click.Context, environment: Environment | None = None) -> Connection:
+    """The program's options (--server, --token …) as the pipeline takes them; for
+    ENVIRONMENT (one of several), else for the one --env chose, if any."""
     opts = ctx.find_root().obj or {}
     return Connection(
         server=opts.get("server"),
@@ -29,7 +33,14 @@ def connection(ctx: click.Context) -> Connection:
         rate_limit=opts.get("rate_limit"),
         parallelism=opts.get("parallelism"),
         debug=_debug_line if opts.get("debug") else None,
+        environment=environment or single_environment(ctx),
+        project=project_of(ctx),
     )
+
+
+def connections(ctx: click.Context) -> list[Connection]:
+    """One connection per environment asked for (--env A --env B, --all-envs)."""
+    return [connection(ctx, env) for env in environments_of(ctx)]
 
 
 def reporter(ctx: click.Context, fmt: str = "text") -> Reporter:
@@ -47,7 +58,16 @@ def reporter(ctx: click.Context, fmt: str = "text") -> Reporter:
 
 
 def valid_config(ctx: click.Context, paths: Sequence[str], strict: bool = False) -> Config:
-    return load_valid_config(paths, reporter(ctx), strict)
+    """The configuration at PATHS, else at the project file's paths."""
+    return load_valid_config(paths_or_project(ctx, paths), reporter(ctx), strict)
+
+
+def environment_config(ctx: click.Context, paths: Sequence[str]) -> Config:
+    """:func:`valid_config` as the environment --env chose sees it (`id:` pins resolved,
+    as plan reads them)."""
+    config = valid_config(ctx, paths)
+    config.meters = environment_meters(config.meters, project_of(ctx), single_environment(ctx))
+    return config
 
 
 def target_from_context(ctx: click.Context, organization_id: str | None) -> Target:

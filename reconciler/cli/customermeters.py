@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from reconciler.cli.common import target_from_context, valid_config
+from reconciler.cli.common import environment_config, target_from_context
 from reconciler.cli.options import program_options
 from reconciler.errors import PolarAPIError, UserError
 from reconciler.model import TAG_KEY
@@ -102,7 +102,7 @@ def command(
 ) -> None:
     """Each customer's consumed units, credited units and balance, per meter (all active
     meters, or the meter with KEY: its polar-meters key or a meter id). Reads every page."""
-    config = valid_config(ctx, config_paths) if config_paths else None
+    config = environment_config(ctx, config_paths) if config_paths else None
     target = target_from_context(ctx, config.organization_id if config else None)
     params = customer_params(customer_ids, external_ids)
     with target.client() as client:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import signal
 import sys
+from typing import Any
 
 import click
 
 from reconciler import __version__
-from reconciler.cli.options import group_options
+from reconciler.cli.options import given_in_group, group_options
 from reconciler.errors import UserError
 
 
@@ -31,31 +32,17 @@ class Group(click.Group):
 @click.version_option(__version__, prog_name="polar-meters")
 @group_options
 @click.pass_context
-def cli(
-    ctx: click.Context,
-    server: str | None,
-    token: str | None,
-    organization_id: str | None,
-    rate_limit: int | None,
-    parallelism: int | None,
-    debug: bool,
-) -> None:
+def cli(ctx: click.Context, **options: Any) -> None:
     """Polar usage meters as code: validate, plan and apply meter definitions kept in YAML."""
     ctx.ensure_object(dict)
-    ctx.obj.update(
-        server=server,
-        token=token,
-        organization_id=organization_id,
-        rate_limit=rate_limit,
-        parallelism=parallelism,
-        debug=debug,
-    )
+    ctx.obj.update(options, given=given_in_group(ctx))
 
 
 def _register() -> None:
     from reconciler.cli import (
         apply,
         customermeters,
+        diff,
         emulator,
         importcmd,
         plan,
@@ -65,7 +52,7 @@ def _register() -> None:
         validate,
     )
 
-    for module in (validate, testcmd, schema, plan, apply, importcmd, quantities,
+    for module in (validate, testcmd, schema, plan, apply, diff, importcmd, quantities,
                    customermeters, emulator):
         cli.add_command(module.command)
 

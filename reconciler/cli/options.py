@@ -1,9 +1,10 @@
-"""The program's options (--server, --token, --organization-id, --rate-limit, --parallelism,
---debug): accepted before the command (`polar-meters --server local plan`) or after it
+"""The program's options (--server, --token, --organization-id, --env, --all-envs,
+--project, --rate-limit, --parallelism, --debug): accepted before the command (`polar-meters --server local plan`) or after it
 (`polar-meters plan --server local`), and listed in each command's --help.
 
 Before the command they are the group's (environment variables are read there); after it,
-the command's copy of each stores what was given over the group's value.
+the command's copy of each stores what was given over the group's value. ``given`` (in the
+root context's object) names the options given on the command line, not by a variable.
 """
 
 from __future__ import annotations
@@ -30,6 +31,19 @@ PROGRAM_OPTIONS: list[tuple[str, str, dict[str, Any], str | None]] = [
         "organization_id). Needed with personal tokens; with organization tokens, checked "
         "against the meters the token reads.",
     }, "POLAR_ORGANIZATION_ID"),
+    ("--env", "envs", {
+        "multiple": True, "metavar": "NAME",
+        "help": "Environment of polar-meters.yaml to work on (env POLAR_METERS_ENV): sets the "
+        "server, organization and token. Repeat it to plan or diff several.",
+    }, "POLAR_METERS_ENV"),
+    ("--all-envs", "all_envs", {
+        "is_flag": True,
+        "help": "Every environment of polar-meters.yaml, in its order (plan, diff).",
+    }, None),
+    ("--project", "project", {
+        "type": click.Path(dir_okay=False, path_type=str), "metavar": "FILE",
+        "help": "The project file (default: polar-meters.yaml in this directory or above).",
+    }, None),
     ("--rate-limit", "rate_limit", {
         "type": click.IntRange(min=1), "metavar": "N",
         "help": "Requests per minute at most (default: Polar's limit, production 500, sandbox "
@@ -55,12 +69,19 @@ def group_options(f: F) -> F:
     return f
 
 
+def given_in_group(ctx: click.Context) -> set[str]:
+    """The group's options given on the command line (not read from a variable)."""
+    return {dest for _flag, dest, _kwargs, _env in PROGRAM_OPTIONS
+            if ctx.get_parameter_source(dest) == click.core.ParameterSource.COMMANDLINE}
+
+
 def _store(dest: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     def store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-        if value is not None and value is not False:
+        if value is not None and value is not False and value != ():
             root = ctx.find_root()
             root.ensure_object(dict)
             root.obj[dest] = value
+            root.obj.setdefault("given", set()).add(dest)
 
     return store
 

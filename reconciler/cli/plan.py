@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 
 import click
 
 from reconciler.cli.common import (
     connection,
+    connections,
     paths_argument,
     reporter,
     strict_option,
     targeting_options,
     with_prune_options,
 )
+from reconciler.cli.envopts import several_environments
 from reconciler.cli.options import program_options
+from reconciler.cli.plan_envs import plan_environments, plan_file_in, print_environments
 from reconciler.errors import PlanError
 from reconciler.files import write_text
 from reconciler.pipeline import PlanRequest, plan_run
 from reconciler.plan import document as planfile
 from reconciler.plan.targeting import Targeting
+from reconciler.plan.types import Plan
 from reconciler.render.diagnostics import github_annotation, plan_annotations
 from reconciler.render.markdown import render_markdown
 from reconciler.render.style import use_color
@@ -43,7 +48,8 @@ from reconciler.usage.preview import make_preview
 @click.option(
     "--out",
     metavar="FILE",
-    help="Save the plan document here, for `apply --plan FILE`.",
+    help="Save the plan document here, for `apply --plan FILE`; with several environments "
+    "a directory, holding ENV.json for each.",
 )
 @click.option(
     "--detailed-exitcode",
@@ -88,15 +94,20 @@ def command(
                           targeting=Targeting(target, exclude), preview=preview,
                           strict=strict)
     try:
+        if several_environments(ctx):  # one section (and with --out DIR, one file) each
+            plans = plan_environments(request, connections(ctx), reporter(ctx, fmt), out)
+            _preview_warnings(plans)
+            print_environments(plans, fmt, out, detailed_exitcode)
+            return
         plan = plan_run(request, connection(ctx), reporter(ctx, fmt)).plan
     except PlanError as exc:
         if fmt == "github":  # each on the meter's line, and the error as usual
             for diagnostic in exc.diagnostics:
                 click.echo(github_annotation(diagnostic))
         raise
-    if plan.preview is not None:
-        for line in plan.preview.warnings():
-            click.echo(f"warning: {line}", err=True)
+    _preview_warnings([plan])
+    if out and plan.environment and Path(out).is_dir():
+        out = plan_file_in(out, plan.environment)
     if out:
         write_text(out, planfile.dumps(plan), "plan file")
     if fmt == "json":
@@ -114,3 +125,10 @@ def command(
         sys.exit(1)
     if detailed_exitcode and plan.has_changes:
         sys.exit(2)
+
+
+def _preview_warnings(plans: list[Plan]) -> None:
+    for plan in plans:
+        if plan.preview is not None:
+            for line in plan.preview.warnings():
+                click.echo(f"warning: {line}", err=True)

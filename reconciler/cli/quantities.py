@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import click
 
-from reconciler.cli.common import target_from_context, valid_config
+from reconciler.cli.common import environment_config, target_from_context
 from reconciler.cli.customermeters import customer_params, usage_options
 from reconciler.cli.options import program_options
 from reconciler.polar.identity import resolve_meter
@@ -73,7 +73,7 @@ def command(
     first = parse_moment(start, zone, "--start")
     last = parse_moment(end, zone, "--end")
     check_range(first, last, interval)
-    config = valid_config(ctx, config_paths) if config_paths else None
+    config = environment_config(ctx, config_paths) if config_paths else None
     target = target_from_context(ctx, config.organization_id if config else None)
     params = [("start_timestamp", first.isoformat()), ("end_timestamp", last.isoformat()),
               ("interval", interval), ("timezone", zone_name),

@@ -139,6 +139,10 @@ def _collect(result: LoadedFile, doc: YamlDocument, bad_keys: set[Any], org_ok: 
         if key in bad_keys or not isinstance(meter, dict):
             continue
         pin = meter.get("id")
+        if isinstance(pin, dict):
+            pins = {env: str(value).lower() for env, value in pin.items()}
+            result.meters.append(DesiredMeter(key, normalize_spec(meter), None, location, pins))
+            continue
         result.meters.append(
             DesiredMeter(key, normalize_spec(meter), pin.lower() if pin else None, location)
         )
@@ -176,21 +180,28 @@ def _merge(loaded: list[LoadedFile], config: Config) -> None:
         for meter in file.meters:
             if (meter.key, meter.location) in duplicates:
                 continue
-            if meter.id and meter.id in pins:
-                other, where = pins[meter.id]
+            taken = [(pin, pins[pin]) for pin in _pinned_ids(meter) if pin in pins]
+            if taken:
+                pin, (other, where) = taken[0]
                 file.diagnostics.append(Diagnostic(
                     "error",
-                    f"meters.{meter.key}.id: {meter.id} is already pinned by {other!r} "
+                    f"meters.{meter.key}.id: {pin} is already pinned by {other!r} "
                     f"(at {where}): one meter, one key",
                     meter.location,
                 ))
                 continue
-            if meter.id:
-                pins[meter.id] = (meter.key, meter.location)
+            for pin in _pinned_ids(meter):
+                pins[pin] = (meter.key, meter.location)
             config.meters.append(meter)
         config.diagnostics.extend(_sorted_unique(file.diagnostics))
     if loaded and not keys and not config.errors:
         config.diagnostics.append(Diagnostic("warning", "no meters are defined"))
+
+
+def _pinned_ids(meter: DesiredMeter) -> list[str]:
+    """The meter's pins (a meter id is one organization's: pins of two environments never
+    name the same meter)."""
+    return list((meter.pins or {}).values()) or ([meter.id] if meter.id else [])
 
 
 def _sorted_unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

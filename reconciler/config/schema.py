@@ -51,10 +51,16 @@ def fast_validator() -> jsonschema_rs.Draft7Validator:
 @lru_cache(maxsize=1)
 def validator() -> Draft7Validator:
     """jsonschema's Draft 7 validator for whole files (ECMA ``$`` in patterns), compiled once."""
+    return ecma_validator(schema())
+
+
+def ecma_validator(document: dict[str, Any]) -> Draft7Validator:
+    """A jsonschema Draft 7 validator of ``document`` with ECMA's ``$`` (for the project
+    file's schema too)."""
     from jsonschema import Draft7Validator, validators
 
     ecma = validators.extend(Draft7Validator, {"pattern": _ecma_pattern})
-    return ecma(schema())
+    return ecma(document)
 
 
 def _ecma_pattern(

@@ -19,7 +19,7 @@ from reconciler.config.findings import Finding, describe_value, quote
 from reconciler.config.schema import fast_validator, validator
 
 if TYPE_CHECKING:  # only files with schema problems need jsonschema (imported by validator())
-    from jsonschema import ValidationError
+    from jsonschema import Draft7Validator, ValidationError
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -92,9 +92,10 @@ def _named(key: Any, names: set[str | int]) -> bool:
     return isinstance(key, str) and key.isascii() and key.isdigit() and int(key) in names
 
 
-def reference_findings(document: Any) -> Iterator[Finding]:
-    """:func:`schema_findings` from jsonschema alone, for the whole document."""
-    errors = list(validator().iter_errors(document))
+def reference_findings(document: Any, against: Draft7Validator | None = None) -> Iterator[Finding]:
+    """:func:`schema_findings` from jsonschema alone, for the whole document (``against``:
+    another schema's validator, e.g. the project file's)."""
+    errors = list((against or validator()).iter_errors(document))
     mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
     for error in errors:
         if error.validator == "type" or tuple(error.absolute_path) not in mistyped:

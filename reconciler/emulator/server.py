@@ -18,6 +18,7 @@ from reconciler.emulator.app import Response, handle, split_target
 from reconciler.emulator.bodies import MAX_BODY, length_refusal
 from reconciler.emulator.core import Emulator
 from reconciler.emulator.faults import FAULTS_PATH, FaultPolicy, exempt
+from reconciler.emulator.organizations import Organizations
 from reconciler.emulator.validation import api_version
 
 
@@ -65,7 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
             if version is not None:  # the limiter runs inside Polar's version middleware
                 response.headers["polar-version"] = version
         if response is None:
-            response = handle(self.server.emulator, self.command, path, query, self.headers, body)
+            emulator = self.server.emulator_for(self.headers.get("authorization"))
+            response = handle(emulator, self.command, path, query, self.headers, body)
             if faults.drop(self.command, response.status):
                 faults.delay()
                 self.close_connection = True  # no answer at all: the write's outcome is unknown
@@ -77,7 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _emulator_only(self, path: str, query: list[tuple[str, str]], body: bytes) -> Response:
         # The app checks the token on every /_emulator/ path, then answers 404 to a path it
         # does not know: /_emulator/faults is then this adapter's.
-        response = handle(self.server.emulator, self.command, path, query, self.headers, body)
+        emulator = self.server.emulator_for(self.headers.get("authorization"))
+        response = handle(emulator, self.command, path, query, self.headers, body)
         if response.status == 404 and unquote(path) == FAULTS_PATH:
             return self.server.faults.endpoint(self.command)
         return response
@@ -136,11 +139,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, emulator: Emulator, host: str, port: int, verbose: bool = False,
+        self, emulator: Emulator | Organizations, host: str, port: int, verbose: bool = False,
         faults: FaultPolicy | None = None, idle_timeout: float = IDLE_TIMEOUT,
         max_connections: int = MAX_CONNECTIONS,
     ) -> None:
-        self.emulator = emulator
+        self.organizations = emulator if isinstance(emulator, Organizations) else None
+        self.emulator = emulator.first if isinstance(emulator, Organizations) else emulator
         self.idle_timeout = idle_timeout
         self._slots = threading.BoundedSemaphore(max_connections)
         self.verbose = verbose
@@ -165,6 +169,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         finally:
             self._slots.release()
 
+    def emulator_for(self, authorization: str | None) -> Emulator:
+        """The organization a request is for (the only one, unless several were given)."""
+        if self.organizations is None:
+            return self.emulator
+        return self.organizations.route(authorization)
+
     @property
     def url(self) -> str:
         address, port = self.server_address[:2]
@@ -176,8 +186,9 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
 
 def make_server(
-    emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
-    faults: FaultPolicy | None = None, max_connections: int = MAX_CONNECTIONS,
+    emulator: Emulator | Organizations, host: str = "127.0.0.1", port: int = 0,
+    verbose: bool = False, faults: FaultPolicy | None = None,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> EmulatorHTTPServer:
     """Bind (OSError when the port is taken) without serving yet."""
     return EmulatorHTTPServer(emulator, host, port, verbose, faults,
@@ -220,7 +231,7 @@ class RunningServer:
 
 
 def start_background(
-    emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
+    emulator: Emulator | Organizations, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
     faults: FaultPolicy | None = None,
 ) -> RunningServer:
     server = make_server(emulator, host, port, verbose, faults)

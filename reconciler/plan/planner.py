@@ -277,6 +277,7 @@ def make_plan(
     locks: Locks = NO_LOCKS,
     targeting: Targeting = NO_TARGETING,
     server_url: str | None = None,
+    environment: str | None = None,
     config_files: Sequence[str] = (),
     config_digest: str | None = None,
     preview: Callable[[Plan], Preview] | None = None,
@@ -314,6 +315,7 @@ def make_plan(
         targeting=targeting,
         left_out=len(desired) - len(planned),
         server_url=server_url,
+        environment=environment,
         config_digest=config_digest,
         config_files=list(config_files),
     )

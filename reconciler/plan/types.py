@@ -105,6 +105,7 @@ class Plan:
     duplicates: list[RemoteRef] = field(default_factory=list)
     seen: list[Fingerprint] = field(default_factory=list)  # every remote meter read
     server_url: str | None = None
+    environment: str | None = None  # of polar-meters.yaml, when the plan was made for one
     config_digest: str | None = None  # of the configuration files the plan was made from
     config_files: list[str] = field(default_factory=list)
     redundant_pins: list[str] = field(default_factory=list)  # keys whose `id:` the tag makes needless

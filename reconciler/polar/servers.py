@@ -45,6 +45,7 @@ class Target:
     parallelism: int = DEFAULT_PARALLELISM
     debug: DebugLog | None = None
     notice: Callable[[str], None] | None = None  # retries shown on one line of a terminal
+    environment: str | None = None  # the project file's environment, when one was chosen
 
     def client(self) -> PolarClient:
         """A client sharing this run's rate limiter: a 429 slows every request down."""
@@ -70,12 +71,12 @@ class Target:
         return self
 
 
-def _local_target(config_org: str | None) -> Target:
+def _local_target(config_org: str | None, state: Path = LOCAL_STATE) -> Target:
     from reconciler.emulator.core import Emulator
     from reconciler.emulator.inprocess import transport
 
-    LOCAL_STATE.parent.mkdir(parents=True, exist_ok=True)
-    emulator = Emulator(organization_id=config_org, state_path=LOCAL_STATE)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    emulator = Emulator(organization_id=config_org, state_path=state)
     return Target(
         name="local",
         base_url=LOCAL_BASE_URL,
@@ -108,6 +109,7 @@ def resolve_target(
     token: str | None,
     organization_id: str | None,
     config_organization_id: str | None = None,
+    local_state: Path = LOCAL_STATE,
 ) -> Target:
     """Turn the --server/--token/--organization-id options into a Target, or explain why not."""
     server = (server or "production").strip()
@@ -121,7 +123,7 @@ def resolve_target(
             f"organization_id {config_organization_id}: which one is meant?"
         )
     if server == "local":
-        return _local_target(organization_id or config_organization_id)
+        return _local_target(organization_id or config_organization_id, local_state)
     if server in SERVERS:
         base_url = SERVERS[server]
     elif server.startswith(("http://", "https://")):

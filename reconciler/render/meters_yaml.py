@@ -69,7 +69,7 @@ _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(_Clause, _represent_clause)
 
 
-def meter_mapping(meter: RemoteMeter, pin: bool = True) -> dict[str, Any]:
+def meter_mapping(meter: RemoteMeter, pin: bool = True, environment: str | None = None) -> dict[str, Any]:
     spec = meter.spec
     out: dict[str, Any] = {
         "name": spec["name"],
@@ -86,7 +86,7 @@ def meter_mapping(meter: RemoteMeter, pin: bool = True) -> dict[str, Any]:
     if spec["archived"]:
         out["archived"] = True
     if pin:
-        out["id"] = meter.id
+        out["id"] = _Clause({environment: meter.id}) if environment else meter.id  # one line
     return out
 
 
@@ -100,10 +100,11 @@ def _dump(value: Any, indent: int) -> str:
 
 def to_yaml(
     meters: list[RemoteMeter], schema_ref: str, organization_id: str | None = None,
-    pins: bool = True,
+    pins: bool = True, environment: str | None = None,
 ) -> str:
     """The configuration file for `meters`, keys derived and unique; with PINS, each meter's
-    `id:` (needed only until the next apply tags it: without, same-name adoption finds it)."""
+    `id:` (needed only until the next apply tags it: without, same-name adoption finds it),
+    with ENVIRONMENT that environment's (`id: {ENV: …}`)."""
     lines = [f"# yaml-language-server: $schema={schema_ref}", "# Imported by polar-meters import.", "version: 1"]
     if organization_id:
         lines.append(f"organization_id: {organization_id}")
@@ -118,5 +119,5 @@ def to_yaml(
         archived = ", archived" if meter.archived else ""
         name = " ".join(str(meter.spec["name"]).split())
         lines.append(f"  # {name} — id {meter.id}, created {meter.created_at}{archived}")
-        lines.append(_dump({key: meter_mapping(meter, pins)}, 2).rstrip("\n"))
+        lines.append(_dump({key: meter_mapping(meter, pins, environment)}, 2).rstrip("\n"))
     return "\n".join(lines) + "\n"

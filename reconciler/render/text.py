@@ -70,7 +70,8 @@ def change_line(change: FieldChange) -> str:
 
 def header(plan: Plan) -> str:
     org = plan.organization_id or "(the token's organization)"
-    return f"Polar: {plan.server} · organization {org}"
+    env = f"Environment {plan.environment} · " if plan.environment else ""
+    return f"{env}Polar: {plan.server} · organization {org}"
 
 
 def targeting_line(plan: Plan) -> str:
