@@ -30,8 +30,12 @@ check: $(STAMP)
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no test: that is a failure too (make fails on non-zero).
+# One pytest-xdist worker per core (`-n auto`: the cores this process may use; TEST_WORKERS=1
+# for one); `--dist worksteal` lets an idle worker take tests queued on a busy one, so the
+# few long tests do not leave one core waiting at the end.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 # Just the differential oracle: the engine against Polar's SQL on a throwaway PostgreSQL
 # (its server from Debian's `postgresql` package; .ci/run installs it).
