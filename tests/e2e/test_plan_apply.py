@@ -1,4 +1,4 @@
-"""End to end: the real CLI, as a subprocess, against the emulator on a free port."""
+"""End to end: the real CLI, in-process (tests.support.inproc), against the emulator on a free port."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from reconciler.model import TAG_KEY
-from tests.support.e2e import API_CALLS_YAML, EXAMPLES, Api, cli, copy_examples
+from tests.support.e2e import API_CALLS_YAML, EXAMPLES, Api, copy_examples
+from tests.support.inproc import invoke
 
 METER = API_CALLS_YAML + """\
   storage:
@@ -41,20 +42,20 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def apply_ok(api: Api, *paths: Path) -> None:
-    run = cli("apply", "--auto-approve", *map(str, paths), env=api.env)
+    run = invoke("apply", "--auto-approve", *map(str, paths), env=api.env)
     assert run.code == 0, run.text
 
 
 def assert_no_changes(api: Api, *paths: Path) -> None:
-    run = cli("plan", "--detailed-exitcode", *map(str, paths), env=api.env)
+    run = invoke("plan", "--detailed-exitcode", *map(str, paths), env=api.env)
     assert run.code == 0, run.text
     assert "No changes." in run.out
 
 
 def test_examples_validate_plan_apply_plan(api: Api, tmp_path: Path) -> None:
     meters = copy_examples(tmp_path)
-    assert cli("validate", str(meters)).code == 0
-    first = cli("plan", "--detailed-exitcode", str(meters), env=api.env)
+    assert invoke("validate", str(meters)).code == 0
+    first = invoke("plan", "--detailed-exitcode", str(meters), env=api.env)
     assert first.code == 2, first.text
     keys = set()
     for f in sorted(meters.rglob("*.yaml")):
@@ -71,7 +72,7 @@ def test_rename_updates_in_place(api: Api, config: Path) -> None:
     apply_ok(api, config)
     (before,) = [m for m in api.meters() if m["metadata"][TAG_KEY] == "api-calls"]
     edit(config, "name: API calls", "name: API requests")
-    run = cli("plan", str(config), env=api.env)
+    run = invoke("plan", str(config), env=api.env)
     assert '~ api-calls "API requests": update' in run.out
     assert 'name: "API calls" → "API requests"' in run.out
     assert "Plan: 0 to create, 1 to update, 0 to adopt" in run.out
@@ -93,7 +94,7 @@ def test_adopt_untagged_meter_with_same_name(api: Api, config: Path) -> None:
             "metadata": {"owner": "dashboard"},
         }
     )
-    run = cli("plan", str(config), env=api.env)
+    run = invoke("plan", str(config), env=api.env)
     assert f'~ storage "Storage (GB)": adopt ({existing["id"]})' in run.out
     assert '~ metadata.owner: "dashboard" → (absent)' in run.out
     assert f'~ metadata.{TAG_KEY}: (absent) → "storage"' in run.out
@@ -108,7 +109,7 @@ def test_adopt_untagged_meter_with_same_name(api: Api, config: Path) -> None:
 def test_metadata_change_keeps_the_tag(api: Api, config: Path) -> None:
     apply_ok(api, config)
     edit(config, "metadata: {team: ai, cost_center: 42}", "metadata: {team: ml, region: eu}")
-    run = cli("plan", str(config), env=api.env)
+    run = invoke("plan", str(config), env=api.env)
     for line in ('metadata.cost_center: 42 → (absent)', 'metadata.region: (absent) → "eu"', 'metadata.team: "ai" → "ml"'):
         assert line in run.out, run.out
     apply_ok(api, config)
@@ -120,7 +121,7 @@ def test_metadata_change_keeps_the_tag(api: Api, config: Path) -> None:
 def test_nested_filter_change(api: Api, config: Path) -> None:
     apply_ok(api, config)
     edit(config, "{property: tier, operator: eq, value: pro}", "{property: tier, operator: eq, value: team}")
-    run = cli("plan", str(config), env=api.env)
+    run = invoke("plan", str(config), env=api.env)
     assert 'filter.clauses[1].clauses[0].value: "pro" → "team"' in run.out
     api.clear_requests()
     apply_ok(api, config)
@@ -141,7 +142,7 @@ def test_partial_failure_reports_polar_message_and_rerun_finishes(api: Api, conf
         + "  seats:\n    name: Seats\n    filter: {conjunction: and, clauses: []}\n"
         "    aggregation: {func: unique, property: user_id}\n"
     )
-    run = cli("apply", "--auto-approve", str(config), env=api.env)
+    run = invoke("apply", "--auto-approve", str(config), env=api.env)
     assert run.code == 1, run.text
     assert "api-calls: update failed" in run.out
     assert "already aggregating events" in run.out
@@ -154,7 +155,7 @@ def test_partial_failure_reports_polar_message_and_rerun_finishes(api: Api, conf
 
 
 def test_apply_without_terminal_refuses_and_writes_nothing(api: Api, config: Path) -> None:
-    run = cli("apply", str(config), env=api.env)
+    run = invoke("apply", str(config), env=api.env)
     assert run.code == 1
     assert "--auto-approve" in run.err
     assert "Traceback" not in run.text
@@ -165,7 +166,7 @@ def test_invalid_configuration_makes_no_request(api: Api, tmp_path: Path) -> Non
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nmeters:\n  x:\n    name: ab\n")
     for command in ("plan", "apply"):
-        run = cli(command, "--auto-approve" if command == "apply" else "--detailed-exitcode", str(bad), env=api.env)
+        run = invoke(command, "--auto-approve" if command == "apply" else "--detailed-exitcode", str(bad), env=api.env)
         assert run.code == 1, run.text
         assert f"{bad}:" in run.err
         assert "Traceback" not in run.text
@@ -173,7 +174,7 @@ def test_invalid_configuration_makes_no_request(api: Api, tmp_path: Path) -> Non
 
 
 def test_missing_token_names_the_variable_and_local(config: Path) -> None:
-    run = cli("plan", str(config))
+    run = invoke("plan", str(config))
     assert run.code == 1
     assert "POLAR_ACCESS_TOKEN" in run.err and "--server local" in run.err
     assert "Traceback" not in run.text
@@ -181,7 +182,7 @@ def test_missing_token_names_the_variable_and_local(config: Path) -> None:
 
 def test_bad_token_is_one_line_with_polar_message_and_no_token(api: Api, config: Path) -> None:
     secret = "polar_oat_THIS_IS_NOT_VALID_123"
-    run = cli("plan", str(config), env={**api.env, "POLAR_ACCESS_TOKEN": secret})
+    run = invoke("plan", str(config), env={**api.env, "POLAR_ACCESS_TOKEN": secret})
     assert run.code == 1
     errors = [line for line in run.err.splitlines() if "warning:" not in line]
     assert len(errors) == 1 and errors[0].startswith("Error: ") and "401" in errors[0]
@@ -190,10 +191,10 @@ def test_bad_token_is_one_line_with_polar_message_and_no_token(api: Api, config:
 
 def test_organization_id_of_the_organization_token_is_accepted(api: Api, config: Path) -> None:
     apply_ok(api, config)
-    own = cli("plan", str(config), env={**api.env, "POLAR_ORGANIZATION_ID": api.emu.organization_id})
+    own = invoke("plan", str(config), env={**api.env, "POLAR_ORGANIZATION_ID": api.emu.organization_id})
     assert own.code == 0 and "No changes" in own.out, own.text
     other = "0f3c0d7e-6b8a-4a51-9a55-2a4b7d1d2f10"
-    run = cli("--organization-id", other, "plan", str(config), env=api.env)
+    run = invoke("--organization-id", other, "plan", str(config), env=api.env)
     assert run.code == 1 and f"the configuration is for organization {other}" in run.err
 
 
@@ -201,7 +202,7 @@ def test_configuration_for_another_organization_is_refused(api: Api, config: Pat
     apply_ok(api, config)
     other = "0f3c0d7e-6b8a-4a51-9a55-2a4b7d1d2f10"
     config.write_text(f"organization_id: {other}\n" + config.read_text())
-    run = cli("plan", str(config), env=api.env)
+    run = invoke("plan", str(config), env=api.env)
     assert run.code == 1 and other in run.err and "organization" in run.err
 
 
@@ -220,9 +221,9 @@ def test_requests_sent_match_polar_schemas(api: Api, config: Path) -> None:
 
 def test_local_server_keeps_state_in_working_directory(tmp_path: Path) -> None:
     meters = copy_examples(tmp_path)
-    assert cli("--server", "local", "apply", "--auto-approve", str(meters), cwd=tmp_path).code == 0
+    assert invoke("--server", "local", "apply", "--auto-approve", str(meters), cwd=tmp_path).code == 0
     assert (tmp_path / ".polar-meters" / "local.json").is_file()
-    run = cli("--server", "local", "plan", "--detailed-exitcode", str(meters), cwd=tmp_path)
+    run = invoke("--server", "local", "plan", "--detailed-exitcode", str(meters), cwd=tmp_path)
     assert run.code == 0 and "No changes." in run.out, run.text
     state = json.loads((tmp_path / ".polar-meters" / "local.json").read_text())
     assert state
