@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.builders import METERS  # alpha (count) and beta (sum of tokens)
-from tests.support.e2e import Api, cli
+from tests.support.e2e import Api
+from tests.support.inproc import invoke
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def api(emu) -> Api:
 def config(tmp_path: Path, api: Api) -> Path:
     path = tmp_path / "meters.yaml"
     path.write_text(METERS)
-    run = cli("apply", "--auto-approve", str(path), env=api.env)
+    run = invoke("apply", "--auto-approve", str(path), env=api.env)
     assert run.code == 0, run.text
     return path
 
@@ -35,22 +36,22 @@ def test_locked_meter_diagnosed_at_plan_time(api: Api, config: Path) -> None:
     assert answer.json() == {"inserted": 1, "duplicates": 0}
     config.write_text(METERS.replace("name: Alpha", "name: Alpha v2").replace("value: alpha", "value: alpha2"))
 
-    plan = cli("plan", str(config), env=api.env)
+    plan = invoke("plan", str(config), env=api.env)
     assert plan.code == 1, plan.text
     assert "! error: the meter has processed events, so Polar refuses any change of its filter;" in plan.out
     assert "define a new meter under a new key" in plan.out  # the way out
     api.clear_requests()
-    refused = cli("apply", "--auto-approve", str(config), env=api.env)
+    refused = invoke("apply", "--auto-approve", str(config), env=api.env)
     assert refused.code == 1 and "refusing to apply" in refused.err and "alpha" in refused.err
     assert api.writes() == []
     assert "Alpha" in ids_by_name(api)
 
     config.write_text(METERS.replace("name: Alpha", "name: Alpha v2"))  # name only: fine
-    renamed = cli("apply", "--auto-approve", str(config), env=api.env)
+    renamed = invoke("apply", "--auto-approve", str(config), env=api.env)
     assert renamed.code == 0, renamed.text
     [patch] = api.writes()
     assert patch["body"] == {"name": "Alpha v2"}
-    assert "No changes." in cli("plan", str(config), env=api.env).out
+    assert "No changes." in invoke("plan", str(config), env=api.env).out
 
 
 def test_archive_refused_by_the_server_reported_while_other_actions_succeed(api: Api, config: Path) -> None:
@@ -62,7 +63,7 @@ def test_archive_refused_by_the_server_reported_while_other_actions_succeed(api:
         METERS.replace("name: Alpha", "name: Alpha renamed")
         .replace("  beta:\n    name: Beta\n", "  beta:\n    name: Beta\n    archived: true\n")
     )
-    run = cli("apply", "--auto-approve", str(config), env=api.env)
+    run = invoke("apply", "--auto-approve", str(config), env=api.env)
     assert run.code == 1, run.text
     assert "alpha: updated" in run.out
     assert "beta: archive failed" in run.out
@@ -71,6 +72,6 @@ def test_archive_refused_by_the_server_reported_while_other_actions_succeed(api:
     meters = {m["name"]: m for m in api.meters()}
     assert "Alpha renamed" in meters and meters["Beta"]["archived_at"] is None
 
-    again = cli("plan", str(config), env=api.env)
+    again = invoke("plan", str(config), env=api.env)
     assert '- beta "Beta": archive' in again.out
     assert "Plan: 0 to create, 0 to update, 0 to adopt, 1 to archive." in again.out, again.out
