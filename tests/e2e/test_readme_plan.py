@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from tests.conftest import RunningEmulator
-from tests.support.e2e import ROOT, Api, cli, copy_examples
+from tests.support.e2e import ROOT, Api, copy_examples
+from tests.support.inproc import invoke
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 EXPORTS = """\
@@ -33,13 +34,13 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_the_readme_plan_is_real(emu: RunningEmulator, tmp_path: Path) -> None:
     meters = copy_examples(tmp_path)
     env = Api(emu).env
-    assert cli("apply", "--auto-approve", str(meters), env=env).code == 0
+    assert invoke("apply", "--auto-approve", str(meters), env=env).code == 0
     api_calls = meters / "api-calls.yaml"
     edit(api_calls, "operator: lt, value: 500}      # server errors are not billed",
          "operator: lt, value: 400}      # client and server errors are not billed")
     edit(api_calls, "custom_multiplier: 1000 ", "custom_multiplier: 100  ")
     edit(api_calls, "\ntests:", "\n" + EXPORTS)
-    run = cli("plan", str(meters), env=env)
+    run = invoke("plan", str(meters), env=env)
     assert run.code == 0, run.text
     readme = (ROOT / "README.md").read_text()
     shown = readme.split("$ polar-meters --server local plan examples/meters/\n", 1)[1]
