@@ -13,7 +13,8 @@ from reconciler.render.preview import meter_line
 from reconciler.usage.eventfile import read_event_file
 from reconciler.usage.preview import MeterPreview, Stat, make_preview
 from tests.support.builders import desired, remote
-from tests.support.e2e import Api, cli, copy_examples
+from tests.support.e2e import Api, copy_examples
+from tests.support.inproc import invoke
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def test_lines() -> None:
 def changed(api: Api, tmp_path: Path) -> Path:
     """The examples applied, then the premium meter widened to every claude model."""
     meters = copy_examples(tmp_path)
-    assert cli("apply", "--auto-approve", str(meters), env=api.env).code == 0
+    assert invoke("apply", "--auto-approve", str(meters), env=api.env).code == 0
     path = meters / "llm-tokens.yaml"
     text = path.read_text()
     old = "{property: model, operator: like, value: claude-opus}"
@@ -73,34 +74,34 @@ def changed(api: Api, tmp_path: Path) -> Path:
 
 def test_plan_shows_before_and_after_in_text_markdown_and_json(api: Api, changed: Path) -> None:
     sample = changed.parent / "events" / "llm.jsonl"
-    run = cli("plan", "--events", str(sample), str(changed), env=api.env)
+    run = invoke("plan", "--events", str(sample), str(changed), env=api.env)
     assert run.code == 0, run.text
     assert (f"Over 21 events from {sample}:\n"
             "  llm-premium-tokens: total 18,990 → 21,340 (+12.4%), matched 13 → 15 events\n\n"
             "Plan: 0 to create, 1 to update") in run.out
-    markdown = cli("plan", "--format", "markdown", "--events", str(sample), str(changed), env=api.env)
+    markdown = invoke("plan", "--format", "markdown", "--events", str(sample), str(changed), env=api.env)
     assert "| `llm-premium-tokens` | 18,990 | 21,340 | +12.4% | 13 | 15 |" in markdown.out
     out = changed.parent / "plan.json"
-    doc = json.loads(cli("plan", "--format", "json", "--out", str(out), "--events", str(sample),
+    doc = json.loads(invoke("plan", "--format", "json", "--out", str(out), "--events", str(sample),
                          str(changed), env=api.env).out)
     assert doc["preview"] == {"source": str(sample), "events": 21, "meters": [{
         "key": "llm-premium-tokens", "action": "update",
         "before": {"total": 18990, "matched": 13}, "after": {"total": 21340, "matched": 15}}]}
     assert doc["format_version"] == "1.0"
-    applied = cli("apply", "--plan", str(out), env=api.env)  # the saved preview is ignored
+    applied = invoke("apply", "--plan", str(out), env=api.env)  # the saved preview is ignored
     assert applied.code == 0, applied.text
 
 
 def test_plan_without_events_has_no_preview(api: Api, changed: Path) -> None:
-    doc = json.loads(cli("plan", "--format", "json", str(changed), env=api.env).out)
+    doc = json.loads(invoke("plan", "--format", "json", str(changed), env=api.env).out)
     assert "preview" not in doc
-    assert "Over " not in cli("plan", str(changed), env=api.env).out
+    assert "Over " not in invoke("plan", str(changed), env=api.env).out
 
 
 def test_nothing_to_preview_says_so(api: Api, tmp_path: Path) -> None:
     meters = copy_examples(tmp_path)
-    assert cli("apply", "--auto-approve", str(meters), env=api.env).code == 0
-    run = cli("plan", "--events", str(tmp_path / "events" / "api.jsonl"), str(meters), env=api.env)
+    assert invoke("apply", "--auto-approve", str(meters), env=api.env).code == 0
+    run = invoke("plan", "--events", str(tmp_path / "events" / "api.jsonl"), str(meters), env=api.env)
     assert run.code == 0
     assert f"Over 19 events from {tmp_path}/events/api.jsonl: no meter's filter or aggregation changes." in run.out
 
@@ -109,11 +110,11 @@ def test_bad_events_stop_before_any_request(api: Api, changed: Path, tmp_path: P
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"name": "a"}\n{"name": "a", "metadata": "x"}\n{oops\n')
     api.clear_requests()
-    run = cli("plan", "--events", str(bad), str(changed), env=api.env)
+    run = invoke("plan", "--events", str(bad), str(changed), env=api.env)
     assert run.code == 1
     assert run.err == (f"Error: {bad}:2:1: bad event: metadata: Input should be a valid dictionary\n"
                        f"{bad}:3:2: not a JSON event: Expecting property name enclosed in double "
                        "quotes\n")
     assert api.requests() == []
-    missing = cli("plan", "--events", str(tmp_path / "none.jsonl"), str(changed), env=api.env)
+    missing = invoke("plan", "--events", str(tmp_path / "none.jsonl"), str(changed), env=api.env)
     assert missing.err == f"Error: {tmp_path}/none.jsonl: no such events file\n"
