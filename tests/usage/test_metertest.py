@@ -13,7 +13,8 @@ from click.testing import CliRunner, Result
 from reconciler.cli.main import cli as main_cli
 from reconciler.config.load import load_config
 from reconciler.usage.eventfile import read_event_file
-from tests.support.e2e import EXAMPLES, Api, cli
+from tests.support.e2e import EXAMPLES, Api
+from tests.support.inproc import invoke
 
 HEAD = """\
 version: 1
@@ -217,7 +218,7 @@ def test_problems_are_located_one_line_errors(tmp_path: Path) -> None:
 def test_plan_stops_at_broken_tests_before_any_request(emu, tmp_path: Path) -> None:
     api = Api(emu)
     path = write(tmp_path, "  t: {events: ../events/gone.jsonl, expect: {tokens: {total: 1}}}\n")
-    run_ = cli("plan", str(path), env=api.env)
+    run_ = invoke("plan", str(path), env=api.env)
     assert run_.code == 1
     assert "tests.t.events: ../events/gone.jsonl: no such events file" in run_.err
     assert "Traceback" not in run_.text
