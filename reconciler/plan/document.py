@@ -26,7 +26,7 @@ from typing import Any
 from reconciler import __version__
 from reconciler.errors import UserError
 from reconciler.model import TAG_KEY, DesiredMeter, Location, RemoteMeter
-from reconciler.plan.diff import ABSENT, FieldChange, diff_specs, identical
+from reconciler.plan.diff import ABSENT, FieldChange, diff_specs, same
 from reconciler.plan.planner import create_body, update_body
 from reconciler.plan.targeting import Targeting
 from reconciler.plan.types import ACTION_KINDS, Action, Fingerprint, Plan, RemoteRef, Request
@@ -47,6 +47,8 @@ def _change(change: FieldChange) -> dict[str, Any]:
         out["before"] = change.before
     if change.after is not ABSENT:
         out["after"] = change.after
+    if change.moved_from is not None:
+        out["moved_from"] = change.moved_from
     return out
 
 
@@ -157,7 +159,11 @@ def _location(text: str | None) -> Location | None:
 
 
 def _load_change(data: dict[str, Any]) -> FieldChange:
-    return FieldChange(data["path"], data.get("before", ABSENT), data.get("after", ABSENT))
+    moved_from = data.get("moved_from")
+    if moved_from is not None and not isinstance(moved_from, str):
+        raise TypeError("moved_from must be a path")
+    return FieldChange(data["path"], data.get("before", ABSENT), data.get("after", ABSENT),
+                       moved_from)
 
 
 def from_document(doc: Any, source: str = "plan file") -> Plan:
@@ -241,15 +247,6 @@ def _load_action(a: dict[str, Any]) -> Action:
     )
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """The same JSON value, types included (``true`` is not ``1``), keys in any order."""
-    return identical(a, b) or (a == b and _canonical(a) == _canonical(b))
-
-
 def _changes_data(changes: list[FieldChange]) -> list[dict[str, Any]]:
     return [_change(c) for c in changes]
 
@@ -290,17 +287,17 @@ def _check_action(plan: Plan, index: int, action: Action, source: str) -> None:
         if (action.kind == "create") != (action.before is None):
             raise ValueError("a create has no before, any other action has one")
         derived = derived_request(plan, action)
-        if not _same(_changes_data(action.changes), _changes_data(_expected_changes(action))):
+        if not same(_changes_data(action.changes), _changes_data(_expected_changes(action))):
             raise ValueError("its changes are not the difference of its before and after")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UserError(f"{where}: {exc}; refusing the plan: re-run plan") from None
     stored = action.request
-    if (stored.method, stored.path) != (derived.method, derived.path) or not _same(
+    if (stored.method, stored.path) != (derived.method, derived.path) or not same(
         stored.body, derived.body
     ):
         fields = sorted(
             k for k in {**stored.body, **derived.body}
-            if not _same(stored.body.get(k), derived.body.get(k))
+            if not same(stored.body.get(k), derived.body.get(k))
         )
         what = f"body field {', '.join(fields)}" if fields else f"{stored.method} {stored.path}"
         raise UserError(
@@ -317,7 +314,7 @@ def disagreements(plan: Plan, remote: list[RemoteMeter]) -> list[str]:
         if action.meter_id is None:
             continue
         meter = now.get(action.meter_id)
-        if meter is None or not _same(meter.spec, action.before):
+        if meter is None or not same(meter.spec, action.before):
             out.append(f"{action.key!r}: the plan shows a meter {action.meter_id} that Polar "
                        "does not hold as shown")
     return out

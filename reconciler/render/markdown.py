@@ -11,8 +11,9 @@ import html
 import re
 
 from reconciler.plan.types import Action, Plan
+from reconciler.render.changes import change_lines
 from reconciler.render.preview import preview_markdown
-from reconciler.render.text import create_lines, targeting_line, value_text
+from reconciler.render.text import create_lines, targeting_line
 
 MARKER = "<!-- polar-meters:plan -->"
 LIMIT = 65_000
@@ -28,10 +29,7 @@ def _details(action: Action) -> str:
     if action.kind == "create":
         lines = [f"+ {path}: {text}" for path, text in create_lines(action)]
     else:
-        lines = []
-        for change in action.changes:
-            lines.append(f"- {change.path}: {value_text(change.before)}")
-            lines.append(f"+ {change.path}: {value_text(change.after)}")
+        lines = [f"{sign} {text}" for sign, _, text in change_lines(action.changes)]
     body = "\n".join(lines)
     fence = _fence(body)
     ident = f" · `{action.meter_id}`" if action.meter_id else ""

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan.diff import ABSENT, FieldChange, format_path
+from reconciler.plan.diff import format_path, is_clause
 from reconciler.plan.types import Action, Plan
+from reconciler.render.changes import change_lines, clause_text, value_text
 from reconciler.render.preview import preview_lines
 from reconciler.render.style import Styler
 
@@ -20,23 +21,8 @@ SYMBOLS = {
 }
 
 
-def value_text(value: Any) -> str:
-    if value is ABSENT:
-        return "(absent)"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def clause_text(clause: dict[str, Any]) -> str:
-    """A filter clause on one line: ``name eq "api_call"``."""
-    return f"{clause['property']} {clause['operator']} {value_text(clause['value'])}"
-
-
-def _is_clause(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"property", "operator", "value"}
-
-
 def _flatten(value: Any, parts: list[Any]) -> list[tuple[str, str]]:
-    if _is_clause(value):
+    if is_clause(value):
         return [(format_path(parts), clause_text(value))]
     if isinstance(value, dict) and value:
         out: list[tuple[str, str]] = []
@@ -62,10 +48,6 @@ def create_lines(action: Action) -> list[tuple[str, str]]:
     if not spec.get("metadata"):
         spec.pop("metadata", None)
     return _flatten(spec, [])
-
-
-def change_line(change: FieldChange) -> str:
-    return f"{change.path}: {value_text(change.before)} → {value_text(change.after)}"
 
 
 def header(plan: Plan) -> str:
@@ -101,7 +83,7 @@ def action_lines(action: Action, s: Styler) -> list[str]:
     if action.kind == "create":
         out += [s(f"      + {path}: {text}", fg="green") for path, text in create_lines(action)]
     else:
-        out += [s(f"      ~ {change_line(change)}", fg="yellow") for change in action.changes]
+        out += [s(f"      {sign} {text}", fg=hue) for sign, hue, text in change_lines(action.changes)]
     if action.problem:
         out.append(s(f"      ! error: {action.problem}", fg="red", bold=True))
     if action.caveat:

@@ -96,8 +96,8 @@ def test_adopt_untagged_meter_with_same_name(api: Api, config: Path) -> None:
     )
     run = invoke("plan", str(config), env=api.env)
     assert f'~ storage "Storage (GB)": adopt ({existing["id"]})' in run.out
-    assert '~ metadata.owner: "dashboard" → (absent)' in run.out
-    assert f'~ metadata.{TAG_KEY}: (absent) → "storage"' in run.out
+    assert '- metadata.owner: "dashboard"' in run.out
+    assert f'+ metadata.{TAG_KEY}: "storage"' in run.out
     apply_ok(api, config)
     remote = api.meters()
     assert len(remote) == 2
@@ -110,7 +110,7 @@ def test_metadata_change_keeps_the_tag(api: Api, config: Path) -> None:
     apply_ok(api, config)
     edit(config, "metadata: {team: ai, cost_center: 42}", "metadata: {team: ml, region: eu}")
     run = invoke("plan", str(config), env=api.env)
-    for line in ('metadata.cost_center: 42 → (absent)', 'metadata.region: (absent) → "eu"', 'metadata.team: "ai" → "ml"'):
+    for line in ('- metadata.cost_center: 42', '+ metadata.region: "eu"', '~ metadata.team: "ai" → "ml"'):
         assert line in run.out, run.out
     apply_ok(api, config)
     (m,) = [m for m in api.meters() if m["name"] == "API calls"]

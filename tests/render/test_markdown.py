@@ -11,7 +11,7 @@ def test_comment_has_marker_title_table_and_diffs() -> None:
     assert "### polar-meters plan · local · organization `1dbfc517" in out
     assert "| 1 | 1 | 0 | 0 | 0 | 0 | 0 |" in out
     assert "<details><summary><code>~ api-calls</code>" in out
-    assert '- name: "API calls"\n+ name: "API requests"' in out
+    assert '~ name: "API calls" → "API requests"' in out
     assert "```diff" in out
 
 
