@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from reconciler.plan.promotion import Comparison, KeyComparison
+from reconciler.render.changes import change_lines
 from reconciler.render.style import Styler
-from reconciler.render.text import change_line
 
 
 def _title(k: KeyComparison) -> str:
@@ -23,7 +23,7 @@ def render_comparison(c: Comparison, color: bool = False) -> str:
         if k.status == "differs":
             fields = "field differs" if len(k.changes) == 1 else "fields differ"
             out.append(s(f"  ~ {_title(k)}", fg="yellow", bold=True) + f": {len(k.changes)} {fields}")
-            out += [s(f"      ~ {change_line(change)}", fg="yellow") for change in k.changes]
+            out += [s(f"      {sign} {text}", fg=hue) for sign, hue, text in change_lines(k.changes)]
         elif k.status == "only_source":
             out.append(s(f"  + {_title(k)}", fg="green", bold=True) + f": only in {c.source}")
         elif k.status == "only_target":
