@@ -40,6 +40,7 @@ from reconciler.plan.planner import make_plan
 from reconciler.plan.staleness import stale_reasons
 from reconciler.plan.targeting import NO_TARGETING, Targeting
 from reconciler.plan.types import Plan
+from reconciler.polar.identity import match_meters
 from reconciler.polar.servers import Target, resolve_target
 
 #: ``step(done, total)``: how far a long stage has come.
@@ -211,7 +212,8 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
         target = connect(connection, config.organization_id)
         remote = read_remote(target, reporter)
         planned = request.targeting.select(meters)
-        locks = read_locks(target, lock_candidates(planned, remote, {d.key for d in meters}), reporter)
+        matched = match_meters(planned, remote, {d.key for d in meters})  # once: both use it
+        locks = read_locks(target, lock_candidates(planned, remote, matched=matched), reporter)
         plan = make_plan(
             meters,
             remote,
@@ -228,6 +230,7 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
             config_files=config.files,
             config_digest=config.digest,
             preview=request.preview,
+            matched=matched,
         )
     return Planned(target, plan, remote, config)
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from reconciler.model import DesiredMeter, RemoteMeter
 from reconciler.plan.diff import diff_specs
 from reconciler.plan.types import Action
-from reconciler.polar.identity import match_meters
+from reconciler.polar.identity import Match, match_meters
 
 LOCK_SENSITIVE = ("filter", "aggregation")
 
@@ -24,11 +24,14 @@ Locks = Mapping[str, "bool | None"]
 
 def lock_candidates(
     desired: Sequence[DesiredMeter], remote: Sequence[RemoteMeter],
-    configured: Collection[str] | None = None,
+    configured: Collection[str] | None = None, matched: Mapping[str, Match] | None = None,
 ) -> list[str]:
     """Ids of existing meters whose filter or aggregation the plan will change, in the
-    configuration's order. Raises PlanError when the meters cannot be matched."""
-    matched = match_meters(desired, remote, configured)
+    configuration's order. Raises PlanError when the meters cannot be matched. MATCHED: the
+    matching of DESIRED against REMOTE when the caller has made it already (the pipeline
+    passes the same to make_plan: matching 10,000 meters twice cost 0.05 s)."""
+    if matched is None:
+        matched = match_meters(desired, remote, configured)
     ids = []
     for d in desired:
         if d.key not in matched:

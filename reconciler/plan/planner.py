@@ -281,6 +281,7 @@ def make_plan(
     config_files: Sequence[str] = (),
     config_digest: str | None = None,
     preview: Callable[[Plan], Preview] | None = None,
+    matched: dict[str, Match] | None = None,
 ) -> Plan:
     """Compare the configuration with Polar's meters. No I/O.
 
@@ -292,9 +293,12 @@ def make_plan(
     ``targeting``: plan only these meters (the others' meters are neither changed nor
     looked at by a saved plan's staleness check).
     ``preview``: what to make of the plan's changes over sample events (``plan --events``).
+    ``matched``: ``match_meters`` of the planned meters against REMOTE when the caller has
+    made it already (the pipeline, for the lock candidates): made here otherwise.
     """
     planned = targeting.select(desired)
-    matched = match_meters(planned, remote, {d.key for d in desired})
+    if matched is None:
+        matched = match_meters(planned, remote, {d.key for d in desired})
     sent_org = organization_id if send_organization_id else None
     actions, unchanged, redundant_pins = _actions(planned, remote, matched, sent_org)
     unmanaged, missing, retired, pruned = _leftovers(desired, remote, matched, prune)

@@ -232,6 +232,20 @@ def test_locks_turn_filter_changes_into_problems_and_unknowns_into_caveats() -> 
     assert p.problems == [a1]
 
 
+def test_lock_candidates_tell_true_from_one_and_take_the_pipelines_matching() -> None:
+    from reconciler.plan.locks import lock_candidates
+    from reconciler.polar.identity import match_meters
+
+    clauses = [{"property": "flag", "operator": "eq", "value": 1}]
+    r1, r2 = remote("a"), remote("b", filter={"conjunction": "and", "clauses": clauses})
+    d1 = desired("a", name="Renamed")  # no filter or aggregation change: not asked about
+    d2 = desired("b", filter={"conjunction": "and", "clauses": [{**clauses[0], "value": True}]})
+    matched = match_meters([d1, d2], [r1, r2])
+    assert lock_candidates([d1, d2], [r1, r2]) == [r2.id]
+    assert lock_candidates([d1, d2], [], matched=matched) == [r2.id]  # the matching given is used
+    assert plan([d1, d2], [r1, r2], locks={r2.id: True}).problems[0].key == "b"
+
+
 def test_many_problems_are_a_line_each_the_first_twenty_shown() -> None:
     ghosts = [desired(f"k{i}", pin=str(uuid.uuid4())) for i in range(25)]
     with pytest.raises(PlanError) as err:
