@@ -1,11 +1,11 @@
-"""The emulator's customers: made implicitly by the events that name them.
+"""The emulator's customers (made by ``POST /_emulator/customers``: Polar's customers API
+is not emulated).
 
 Polar refuses an event whose ``customer_id`` names no customer of the organization, and
-keeps an ``external_customer_id`` event unattached until a customer with that external id
-exists. The emulator has no customers API, so it creates the customer on first sight
-instead: an unknown ``customer_id`` becomes a customer with that id, an unknown
-``external_customer_id`` a customer with a new id and that external id. Their JSON is
-Polar's ``CustomerIndividual`` with a made-up ``.invalid`` e-mail address.
+keeps an ``external_customer_id`` event as given, creating no customer: the event belongs
+to the customer that has (or later gets) that external id, resolved when it is read (Polar
+joins on it). Their JSON is Polar's ``CustomerIndividual`` with a made-up ``.invalid``
+e-mail address.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reconciler.emulator.timefmt import timestamp
+from reconciler.emulator.timefmt import moment, optional_moment, timestamp
 
 
 @dataclass
@@ -66,8 +66,7 @@ class Customer:
         return cls(
             id=data["id"], external_id=data.get("external_id"),
             organization_id=data["organization_id"],
-            created_at=datetime.fromisoformat(data["created_at"]),
-            first_user_event_at=None if first is None else datetime.fromisoformat(first),
+            created_at=moment(data["created_at"]), first_user_event_at=optional_moment(first),
         )
 
 
@@ -87,18 +86,19 @@ class Customers:
             self._by_external[customer.external_id] = customer
         return customer
 
-    def resolve(
-        self, customer_id: str | None, external_id: str | None, now: datetime
-    ) -> Customer:
-        """The customer an event names, created when unknown (see the module docstring)."""
+    def find(self, customer_id: str | None, external_id: str | None) -> Customer | None:
+        """The customer these identifiers name now (by id first), or None."""
         if customer_id is not None:
-            found = self._by_id.get(customer_id)
-            return found or self._add(Customer(customer_id, None, self.organization_id, now))
-        assert external_id is not None
-        found = self._by_external.get(external_id)
-        return found or self._add(
-            Customer(str(uuid.uuid4()), external_id, self.organization_id, now)
-        )
+            return self._by_id.get(customer_id)
+        return None if external_id is None else self._by_external.get(external_id)
+
+    def create(
+        self, external_id: str | None, now: datetime, customer_id: str | None = None
+    ) -> Customer:
+        """A new customer (with this external id, or this id), or the one that has it."""
+        found = self.find(customer_id, external_id)
+        return found or self._add(Customer(
+            customer_id or str(uuid.uuid4()), external_id, self.organization_id, now))
 
     def get(self, customer_id: str) -> Customer | None:
         return self._by_id.get(customer_id)

@@ -138,7 +138,7 @@ class EventList:
                 and _text_matches(e, query)
             ]
             chosen.sort(key=lambda e: e.event.timestamp, reverse=sorting[0].startswith("-"))
-            items = [e.to_json(self.store.customers.get(e.customer_id)) for e in chosen]
+            items = [e.to_json(self.store.customer_of(e)) for e in chosen]
         return page_of(items, page, limit)
 
     def names(

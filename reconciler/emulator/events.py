@@ -1,7 +1,7 @@
 """The emulator's events, customers and meter credits: what usage is computed from.
 
-Events are kept as ingested (Polar's ingest always makes them ``source: user``), each with
-the customer it resolved to (see customers.py). Credits stand for Polar's
+Events are kept as ingested (Polar's ingest always makes them ``source: user``); the
+customer an event belongs to is resolved when it is read (`customer_of`, customers.py). Credits stand for Polar's
 ``meter.credited`` system events; the emulator keeps them apart and does not list them
 among the events. Everything here goes into the emulator's state file with the meters
 (the whole file is rewritten after each write: fine for the emulator's volumes).
@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from reconciler.emulator.customers import Customer, Customers
-from reconciler.emulator.timefmt import timestamp
+from reconciler.emulator.timefmt import moment, timestamp
 from reconciler.usage.engine import Event, meter_matches
 
 
@@ -38,7 +38,6 @@ class StoredEvent:
     id: str
     event: Event
     organization_id: str
-    customer_id: str  # the customer the event resolved to
     ingested_at: datetime
     external_id: str | None = None
 
@@ -68,21 +67,20 @@ class StoredEvent:
             "id": self.id, "name": event.name, "timestamp": event.timestamp.isoformat(),
             "metadata": event.metadata, "source": event.source,
             "customer_id": event.customer_id, "external_customer_id": event.external_customer_id,
-            "organization_id": self.organization_id, "resolved_customer_id": self.customer_id,
+            "organization_id": self.organization_id,
             "ingested_at": self.ingested_at.isoformat(), "external_id": self.external_id,
         }
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> StoredEvent:
         event = Event(
-            name=data["name"], timestamp=datetime.fromisoformat(data["timestamp"]),
+            name=data["name"], timestamp=moment(data["timestamp"]),
             metadata=data["metadata"], source=data["source"], customer_id=data["customer_id"],
             external_customer_id=data["external_customer_id"],
         )
         return cls(
             id=data["id"], event=event, organization_id=data["organization_id"],
-            customer_id=data["resolved_customer_id"],
-            ingested_at=datetime.fromisoformat(data["ingested_at"]),
+            ingested_at=moment(data["ingested_at"]),
             external_id=data.get("external_id"),
         )
 
@@ -108,7 +106,7 @@ class Credit:
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> Credit:
         return cls(data["customer_id"], data["meter_id"], data["units"], data["rollover"],
-                   datetime.fromisoformat(data["created_at"]), data.get("kind", "credited"))
+                   moment(data["created_at"]), data.get("kind", "credited"))
 
 
 class EventStore:
@@ -129,15 +127,20 @@ class EventStore:
         return external_id is not None and external_id in self._external_ids
 
     def add(self, event: Event, external_id: str | None, now: datetime) -> StoredEvent:
-        customer = self.customers.resolve(event.customer_id, event.external_customer_id, now)
-        if customer.first_user_event_at is None or event.timestamp < customer.first_user_event_at:
+        customer = self.customers.find(event.customer_id, event.external_customer_id)
+        if customer is not None and (
+            customer.first_user_event_at is None or event.timestamp < customer.first_user_event_at
+        ):
             customer.first_user_event_at = event.timestamp
-        stored = StoredEvent(str(uuid.uuid4()), event, self.organization_id, customer.id, now,
-                             external_id)
+        stored = StoredEvent(str(uuid.uuid4()), event, self.organization_id, now, external_id)
         self.events.append(stored)
         if external_id is not None:
             self._external_ids.add(external_id)
         return stored
+
+    def customer_of(self, stored: StoredEvent) -> Customer | None:
+        """The customer an event belongs to now: by its customer id, else its external id."""
+        return self.customers.find(stored.event.customer_id, stored.event.external_customer_id)
 
     def credit(self, credit: Credit) -> None:
         self.credits.append(credit)

@@ -10,7 +10,7 @@ meter/service.py, customer_meter/):
   ``external_id`` was seen already are skipped and counted as ``duplicates``.
 - Events list and quantities match events by the meter's filter and aggregation whatever
   the meter's state: an archived meter can still be queried, and counts every event.
-- Customer meters: one per customer and meter with matching events or credits;
+- Customer meters: one per customer and meter (consumption 0 when nothing matched);
   ``consumed_units`` aggregates the customer's matching events (for an archived meter, only
   those ingested before it was archived: Polar stops updating it), ``credited_units`` is
   the running sum of credits never going below 0, ``balance`` their difference. The list
@@ -159,12 +159,10 @@ class Usage:
 
     def create_customer(self, external_id: str | None = None) -> dict[str, Any]:
         """Emulator-only: a customer of the organization (Polar's customers API is not
-        emulated); with `external_id`, the customer that external id names."""
+        emulated); with `external_id`, the customer that external id names (the one that
+        has it already, if any)."""
         with self.emulator.writing():
-            now = datetime.now(UTC)
-            if external_id is not None:
-                return self.store.customers.resolve(None, external_id, now).to_json()
-            return self.store.customers.resolve(str(uuid.uuid4()), None, now).to_json()
+            return self.store.customers.create(external_id, datetime.now(UTC)).to_json()
 
     def _check_organizations(self, created: list[dict[str, Any]], caller: Principal) -> None:
         errors: list[dict[str, Any]] = []
@@ -193,7 +191,7 @@ class Usage:
         with self.emulator.mutex:
             for stored in self.store.events:
                 if stored.id == event_id:
-                    return stored.to_json(self.store.customers.get(stored.customer_id))
+                    return stored.to_json(self.store.customer_of(stored))
         raise NotFound(event_id)
 
     # -- quantities -------------------------------------------------------------------------
@@ -225,11 +223,11 @@ class Usage:
             if customer_id is not None or external_customer_id is not None:
                 chosen = of_customers(self.store, chosen, customer_id or (), external_customer_id or ())
             chosen = [e for e in chosen if metadata_matches(e.event.metadata, metadata or {})]
-            resolved = {id(e.event): e.customer_id for e in chosen}
+            # per customer: the event's own customer id, else its external id (the engine's
+            # default grouping, as Polar's Event.resolved_customer_id)
             result = quantities(
                 meter.aggregation, [e.event for e in chosen], start_timestamp, end_timestamp,
                 interval, timezone, customer_aggregation_function,
-                customer_of=lambda event: resolved[id(event)],
             )
         return {
             "quantities": [
@@ -242,36 +240,42 @@ class Usage:
     # -- customer meters --------------------------------------------------------------------
 
     def _customer_meters(self) -> list[_CustomerMeter]:
+        """One per customer and meter, every meter (consumption 0 when nothing matched)."""
         found: list[_CustomerMeter] = []
-        customers = self.store.customers
+        customers = sorted(self.store.customers.all(), key=lambda c: c.id)
         for meter in self.emulator.meter_records():
             events = self.store.matching(meter.filter, meter.aggregation)
             if meter.archived_at is not None:
                 events = [e for e in events if e.ingested_at <= meter.archived_at]
-            by_customer: dict[str, list[StoredEvent]] = {}
+            by_identifier: dict[tuple[str, str | None], list[StoredEvent]] = {}
             for stored in events:
-                by_customer.setdefault(stored.customer_id, []).append(stored)
-            credits: dict[str, list[Credit]] = {}
-            for credit in self.store.credits:
-                if credit.meter_id == meter.id:
-                    credits.setdefault(credit.customer_id, []).append(credit)
-            for customer_id in sorted(by_customer.keys() | credits.keys()):
-                customer = customers.get(customer_id)
-                if customer is None:
-                    continue
-                mine, granted = by_customer.get(customer_id, []), credits.get(customer_id, [])
-                resets = [c.created_at for c in granted if c.kind == "reset"]
-                if resets:  # a meter.reset: everything before it is forgotten
-                    mine = [e for e in mine if e.ingested_at > max(resets)]
-                    granted = [c for c in granted if c.created_at >= max(resets)]
-                moments = [e.ingested_at for e in mine] + [c.created_at for c in granted]
-                found.append(_CustomerMeter(
-                    id=customer_meter_id(customer_id, meter.id), customer=customer, meter=meter,
-                    consumed=aggregate(meter.aggregation, [e.event for e in mine]),
-                    credited=non_negative_running_sum(c.units for c in granted),
-                    created_at=min(moments), modified_at=max(moments),
-                ))
+                event = stored.event
+                key = (("id", event.customer_id) if event.customer_id is not None
+                       else ("external", event.external_customer_id))
+                by_identifier.setdefault(key, []).append(stored)
+            for customer in customers:
+                mine = by_identifier.get(("id", customer.id), [])
+                if customer.external_id is not None:
+                    mine = mine + by_identifier.get(("external", customer.external_id), [])
+                granted = [c for c in self.store.credits
+                           if c.meter_id == meter.id and c.customer_id == customer.id]
+                found.append(self._customer_meter(customer, meter, mine, granted))
         return found
+
+    def _customer_meter(self, customer: Customer, meter: Any, mine: list[StoredEvent],
+                        granted: list[Credit]) -> _CustomerMeter:
+        resets = [c.created_at for c in granted if c.kind == "reset"]
+        if resets:  # a meter.reset: everything before it is forgotten
+            mine = [e for e in mine if e.ingested_at > max(resets)]
+            granted = [c for c in granted if c.created_at >= max(resets)]
+        moments = [e.ingested_at for e in mine] + [c.created_at for c in granted]
+        start = max(customer.created_at, meter.created_at)  # the row exists from then
+        return _CustomerMeter(
+            id=customer_meter_id(customer.id, meter.id), customer=customer, meter=meter,
+            consumed=aggregate(meter.aggregation, [e.event for e in mine]),
+            credited=non_negative_running_sum(c.units for c in granted),
+            created_at=min([start, *moments]), modified_at=max([start, *moments]),
+        )
 
     def list_customer_meters(
         self,
@@ -321,13 +325,14 @@ class Usage:
     ) -> dict[str, Any]:
         """Emulator-only: credit ``units`` (may be negative) to a customer on a meter, as a
         meter-credit benefit would (``kind="reset"``: reset the customer meter instead); the
-        customer is created if unknown. Returns the customer meter."""
+        customer is created if unknown (emulator-only; Polar grants benefits to customers that
+        exist). Returns the customer meter."""
         if (customer_id is None) == (external_customer_id is None):
             raise ValueError("give exactly one of customer_id and external_customer_id")
         now = datetime.now(UTC)
         with self.emulator.writing():
             meter = self.emulator.meter_record(meter_id)
-            customer = self.store.customers.resolve(customer_id, external_customer_id, now)
+            customer = self.store.customers.create(external_customer_id, now, customer_id)
             self.store.credit(Credit(customer.id, meter.id, units, rollover, now, kind))
             billing.after_request(self.emulator)
             return self.get_customer_meter(customer_meter_id(customer.id, meter.id))

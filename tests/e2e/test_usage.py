@@ -31,7 +31,10 @@ def api(emu, tmp_path: Path) -> Api:
     api = Api(emu)
     meters = copy_examples(tmp_path)
     assert cli("apply", "--auto-approve", str(meters), env=api.env).code == 0
-    ingest(api, sample(tmp_path, "llm.jsonl") + sample(tmp_path, "api.jsonl"))
+    events = sample(tmp_path, "llm.jsonl") + sample(tmp_path, "api.jsonl")
+    for external_id in sorted({e["external_customer_id"] for e in events}):  # Polar's customers
+        assert api.http.post("/_emulator/customers", json={"external_id": external_id}).is_success
+    ingest(api, events)
     return api
 
 
@@ -173,18 +176,21 @@ def test_customer_meters_table(api: Api) -> None:
         "initech   api-calls         4         0       -4",
         "3 customer meters.",
     ]
+    # every customer has a customer meter on every active meter (7), 0 when nothing matched
     every = cli("customer-meters", env=api.env).out.splitlines()
-    assert len(every) == 1 + 15 + 1 and every[-1] == "15 customer meters."
+    assert len(every) == 1 + 21 + 1 and every[-1] == "21 customer meters."
     assert "initech   llm-input-tokens      12,150         0  -12,150" in every
+    assert "globex    storage-gb                 0         0        0" in every
 
 
 def test_customer_meters_filters_and_formats(api: Api) -> None:
     doc = json.loads(cli("customer-meters", "--external-customer-id", "globex", "--format", "json",
                          env=api.env).out)
     assert [(r["customer"], r["meter"], r["consumed"]) for r in doc] == [
-        ("globex", "api-calls", 4), ("globex", "llm-input-tokens", 6850),
-        ("globex", "llm-output-tokens", 830), ("globex", "llm-premium-tokens", 6480),
-        ("globex", "search-queries", 3),
+        ("globex", "active-users", 0), ("globex", "api-calls", 4),
+        ("globex", "llm-input-tokens", 6850), ("globex", "llm-output-tokens", 830),
+        ("globex", "llm-premium-tokens", 6480), ("globex", "search-queries", 3),
+        ("globex", "storage-gb", 0),
     ]
     customer = doc[0]["customer_id"]
     csv = cli("customer-meters", "search-queries", "--customer-id", customer, "--format", "csv",
@@ -196,6 +202,8 @@ def test_customer_meters_filters_and_formats(api: Api) -> None:
 
 
 def test_customer_meters_reads_every_page(api: Api) -> None:
+    for i in range(120):
+        assert api.http.post("/_emulator/customers", json={"external_id": f"c{i:03}"}).is_success
     ingest(api, [{"name": "api_call", "external_customer_id": f"c{i:03}", "timestamp":
                   "2026-10-02T10:00:00Z", "metadata": {"tier": "pro", "status": 200,
                                                        "endpoint": "/v1/items"}}

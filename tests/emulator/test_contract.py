@@ -6,6 +6,7 @@ import functools
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -206,6 +207,7 @@ def test_sdk_parses_every_events_and_customer_meters_answer(sdk: Polar, emu: Any
               {"name": "llm_call", "external_customer_id": "acme", "metadata": {"_llm": {
                   "vendor": "openai", "model": "gpt-4o", "input_tokens": 1,
                   "output_tokens": 2, "total_tokens": 3}}}]
+    emu.core.store.customers.create("acme", datetime.now(UTC))  # Polar's customer
     ingested = sdk.events.ingest(events=events)
     assert (ingested.inserted, ingested.duplicates) == (2, 0)
     listed = sdk.events.list(meter_id=meter.id)

@@ -61,6 +61,14 @@ def ingest(http: httpx.Client, *events: dict) -> dict:
     return answer.json()
 
 
+def customer(http: httpx.Client, external_id: str) -> dict:
+    """A customer of the organization with this external id (Polar's customers exist before
+    their events; ingest never makes one)."""
+    answer = http.post("/_emulator/customers", json={"external_id": external_id})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
 def ev(name: str = "llm", at: datetime = DAY, customer: str = "acme", **metadata: Any) -> dict:
     return {"name": name, "timestamp": at.isoformat(), "external_customer_id": customer, "metadata": metadata}
 
@@ -70,6 +78,7 @@ def ev(name: str = "llm", at: datetime = DAY, customer: str = "acme", **metadata
 
 def test_ingest_then_list_with_filters_and_pages(http: httpx.Client, sdk: Polar, emu: Any) -> None:
     tokens = meter(http, "Tokens", aggregation=SUM_TOKENS)
+    customer(http, "acme")
     answer = ingest(http, ev(at=DAY, tokens=5), ev(at=DAY + timedelta(hours=1), tokens=True),
                     ev(name="other", at=DAY + timedelta(hours=2), customer="zeta"))
     assert answer == {"inserted": 3, "duplicates": 0}
@@ -266,6 +275,8 @@ def test_quantity_totals_per_aggregation(http: httpx.Client) -> None:
 def test_customer_meters_consumed_credited_balance(http: httpx.Client, sdk: Polar, emu: Any) -> None:
     tokens = meter(http, "Tokens", aggregation=SUM_TOKENS)
     calls = meter(http, "Calls")
+    customer(http, "acme")
+    customer(http, "zeta")
     ingest(http, ev(tokens=30), ev(tokens=12, customer="zeta"), ev(name="nothing"))
     credit = http.post("/_emulator/customer-meters/credit",
                        json={"meter_id": tokens["id"], "external_customer_id": "acme", "units": 100})
@@ -302,6 +313,39 @@ def test_customer_meters_consumed_credited_balance(http: httpx.Client, sdk: Pola
     assert asked["items"][0]["consumed_units"] == 1.0
 
 
+def test_customers_are_polars_an_unknown_external_id_makes_none(http: httpx.Client) -> None:
+    """Issue 14: an unknown external_customer_id is stored as given and creates no customer;
+    the customer that gets that external id later owns its events (resolved when read);
+    every customer has a customer meter on every active meter, 0 when nothing matched."""
+    calls, other = meter(http, "Calls"), meter(http, "Other", value="other")
+    ingest(http, ev(customer="ghost"))
+    [event] = http.get("/v1/events/").json()["items"]
+    assert (event["external_customer_id"], event["customer"]) == ("ghost", None)
+    assert http.get("/v1/customer-meters/").json()["items"] == []  # no customer at all
+    ghost = customer(http, "ghost")
+    assert http.get("/v1/events/").json()["items"][0]["customer"]["id"] == ghost["id"]
+    rows = {cm["meter_id"]: cm["consumed_units"]
+            for cm in http.get("/v1/customer-meters/").json()["items"]}
+    assert rows == {calls["id"]: 1.0, other["id"]: 0.0}
+    fits("ListResource_CustomerMeter_", http.get("/v1/customer-meters/").json())
+
+
+def test_per_customer_aggregation_groups_by_each_identifier(http: httpx.Client, emu: Any) -> None:
+    """One customer's events sent under its id and under its external id form two groups in
+    quantities (Polar's resolved_customer_id), while its customer meter counts them all."""
+    calls = meter(http, "Calls")
+    acme = customer(http, "acme")
+    by_id = {"name": "llm", "timestamp": DAY.isoformat(), "customer_id": acme["id"]}
+    ingest(http, by_id, by_id, by_id, ev(), ev(customer="zeta"))
+    expected = {"count": 3, "max": 3, "min": 1, "sum": 5}  # groups: 3 (id), 1 (acme), 1 (zeta)
+    for function, quantity in expected.items():
+        answer = quantities(http, calls["id"], DAY, DAY, "day",
+                            customer_aggregation_function=function).json()
+        assert answer["quantities"][0]["quantity"] == quantity, function
+    [row] = http.get("/v1/customer-meters/", params={"customer_id": acme["id"]}).json()["items"]
+    assert row["consumed_units"] == 4.0
+
+
 def test_events_customers_and_credits_survive_a_restart(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     first = Emulator(state_path=state)
@@ -319,6 +363,7 @@ def test_events_customers_and_credits_survive_a_restart(tmp_path: Path) -> None:
 
 def test_offline_deserialization_of_each_shape(http: httpx.Client) -> None:
     counted = meter(http, "Counted")
+    customer(http, "acme")
     ingest(http, ev())
     event = http.get("/v1/events/").json()["items"][0]
     assert isinstance(polar.deserialize(event, out.Event), out.UserEvent)

@@ -16,9 +16,17 @@ CREATE TABLE events (
     name text NOT NULL,
     source text NOT NULL,
     timestamp timestamptz NOT NULL,
-    user_metadata jsonb NOT NULL
+    user_metadata jsonb NOT NULL,
+    customer_id text,
+    external_customer_id text
 )
 """
+#: Polar's Event.resolved_customer_id (models/event.py): the event's own customer id as
+#: text, else its external customer id, unresolved.
+RESOLVED_CUSTOMER = (
+    "CASE WHEN customer_id IS NOT NULL THEN CAST(customer_id AS VARCHAR) "
+    "ELSE external_customer_id END"
+)
 EPOCH = "CAST(EXTRACT(epoch FROM timestamp) AS BIGINT)"
 _COMPARE = {"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
@@ -125,10 +133,34 @@ def meter_where(filter_: dict[str, Any], aggregation: dict[str, Any]) -> Sql:
     return f"{where} AND {extra}", params + extra_params
 
 
-def quantities_sql(filter_: dict[str, Any], aggregation: dict[str, Any], interval: str) -> Sql:
-    """Rows (timestamp, quantity, total) as Polar's get_quantities computes them (without
-    customer aggregation), under the session's time zone. Parameters: start and end, then
-    the returned ones."""
+def _sql_function(func: str, column: str) -> str:
+    """AggregationFunction.get_sql_function."""
+    if func == "count":
+        return f"COUNT({column})"
+    if func == "unique":
+        return f"COUNT(DISTINCT {column})"
+    return f"{func.upper()}({column})"
+
+
+def _buckets(where: str, column: str, interval: str, customer_aggregation: str | None) -> str:
+    """The per-period quantities: the meter's column per period, or (with a customer
+    aggregation) the column per period and resolved customer, combined per period."""
+    if customer_aggregation is None:
+        return (f"SELECT date_trunc('{interval}', timestamp) AS day, {column} AS quantity "
+                f"FROM events WHERE {where} GROUP BY 1")
+    per_customer = (f"SELECT date_trunc('{interval}', timestamp) AS day, "
+                    f"{RESOLVED_CUSTOMER} AS customer, {column} AS quantity "
+                    f"FROM events WHERE {where} GROUP BY 1, 2")
+    combined = _sql_function(customer_aggregation, "per_customer.quantity")
+    return (f"SELECT per_customer.day AS day, {combined} AS quantity "
+            f"FROM ({per_customer}) AS per_customer GROUP BY 1")
+
+
+def quantities_sql(filter_: dict[str, Any], aggregation: dict[str, Any], interval: str,
+                   customer_aggregation: str | None = None) -> Sql:
+    """Rows (timestamp, quantity, total) as Polar's get_quantities computes them, with or
+    without ``customer_aggregation_function``, under the session's time zone. Parameters:
+    start and end, then the returned ones."""
     where, where_params = meter_where(filter_, aggregation)
     column, column_params = aggregation_column(aggregation)
     func = aggregation["func"]
@@ -141,8 +173,7 @@ def quantities_sql(filter_: dict[str, Any], aggregation: dict[str, Any], interva
         total = f"COALESCE((SELECT {column} FROM events WHERE {where}), 0)"
     sql = (
         f"WITH series AS (SELECT generate_series(%s::timestamptz, %s::timestamptz, {step}) AS ts), "
-        f"buckets AS (SELECT date_trunc('{interval}', timestamp) AS day, {column} AS quantity "
-        f"FROM events WHERE {where} GROUP BY 1) "
+        f"buckets AS ({_buckets(where, column, interval, customer_aggregation)}) "
         f"SELECT series.ts, COALESCE(buckets.quantity, 0), {total} FROM series "
         f"LEFT JOIN buckets ON buckets.day = date_trunc('{interval}', series.ts) "
         "ORDER BY series.ts"

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.rules import AGGREGATION_FUNCTIONS
 from reconciler.usage.engine import Event, meter_matches, quantities
 from tests.support import postgres
 from tests.support.polar_sql import TABLE, meter_where, quantities_sql
@@ -74,12 +75,18 @@ moments = st.builds(
     lambda seconds, micros: WINDOW + timedelta(seconds=seconds, microseconds=micros),
     st.integers(0, 12 * 86400), st.sampled_from([0, 0, 499999, 500000, 600000]),
 )
+#: (customer_id, external_customer_id): Polar groups per-customer aggregation by the event's
+#: own customer id, else its external id text; it never links a customer's two identifiers
+#: (so the same customer under both forms two groups: the emulator's tests show that part).
+CUSTOMERS = [(None, "acme"), ("2a6c1f04-3a51-4f6e-9c39-4f1b0c5e8a11", None), (None, "zeta"),
+             ("7f3e2b9c-5d14-4c8a-b6e2-0a9d8c7b6e55", None)]
 events_lists = st.lists(
-    st.builds(lambda name, source, at, metadata: Event(name, at, metadata, source, None, "c"),
+    st.builds(lambda name, source, at, metadata, customer: Event(name, at, metadata, source, *customer),
               st.sampled_from(["api_call", "llm", "api"]), st.sampled_from(["user", "system"]),
-              moments, oracle_metadata()),
+              moments, oracle_metadata(), st.sampled_from(CUSTOMERS)),
     max_size=8,
 )
+customer_aggregations = st.one_of(st.none(), st.sampled_from(AGGREGATION_FUNCTIONS))
 
 
 def _load(conn: Any, events: list[Event]) -> None:
@@ -88,8 +95,9 @@ def _load(conn: Any, events: list[Event]) -> None:
     conn.execute("TRUNCATE events")
     with conn.cursor() as cursor:
         cursor.executemany(
-            "INSERT INTO events VALUES (%s, %s, %s, %s, %s)",
-            [(i, e.name, e.source, e.timestamp, Jsonb(e.metadata)) for i, e in enumerate(events)])
+            "INSERT INTO events VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(i, e.name, e.source, e.timestamp, Jsonb(e.metadata), e.customer_id,
+              e.external_customer_id) for i, e in enumerate(events)])
 
 
 def _same(a: float, b: float) -> bool:
@@ -97,7 +105,8 @@ def _same(a: float, b: float) -> bool:
 
 
 def _check(conn: Any, events: list[Event], filter_: dict[str, Any], aggregation: dict[str, Any],
-           zone: str, interval: str, offset: int, days: int) -> None:
+           zone: str, interval: str, offset: int, days: int,
+           customer_aggregation: str | None = None) -> None:
     _load(conn, events)
     where, params = meter_where(filter_, aggregation)
     rows = conn.execute(f"SELECT id FROM events WHERE {where} ORDER BY id", params).fetchall()
@@ -106,15 +115,17 @@ def _check(conn: Any, events: list[Event], filter_: dict[str, Any], aggregation:
     start = WINDOW + timedelta(hours=offset)
     end = start + timedelta(days=days)
     conn.execute(f"SET TIME ZONE '{zone}'")
-    sql, params = quantities_sql(filter_, aggregation, interval)
+    sql, params = quantities_sql(filter_, aggregation, interval, customer_aggregation)
     expected = conn.execute(sql, [start, end, *params]).fetchall()
     result = quantities(aggregation, [events[i] for i in matched], start, end, interval,
-                        ZoneInfo(zone))
+                        ZoneInfo(zone), customer_aggregation)
     # (in UTC: an aware time in a fold never equals one of another zone, PEP 495)
     assert [b.timestamp for b in result.buckets] == [r[0].astimezone(UTC) for r in expected]
     for bucket, row in zip(result.buckets, expected, strict=True):
-        assert _same(bucket.quantity, row[1]), (bucket, row, filter_, aggregation)
-    assert _same(result.total, expected[-1][2] if expected else 0), (filter_, aggregation)
+        assert _same(bucket.quantity, row[1]), (bucket, row, filter_, aggregation,
+                                                customer_aggregation)
+    assert _same(result.total, expected[-1][2] if expected else 0), (
+        filter_, aggregation, customer_aggregation)
 
 
 def test_engine_agrees_with_postgresql(connection: Any) -> None:
@@ -125,11 +136,14 @@ def test_engine_agrees_with_postgresql(connection: Any) -> None:
     @settings(max_examples=300, deadline=None, derandomize=True, database=None)
     @given(events=events_lists, filter_=oracle_filters, aggregation=oracle_aggregations,
            zone=st.sampled_from(ZONES), interval=st.sampled_from(list(SPAN)),
-           offset=st.integers(-30, 11 * 24), data=st.data())
+           offset=st.integers(-30, 11 * 24), customer_aggregation=customer_aggregations,
+           data=st.data())
     def check(events: list[Event], filter_: dict[str, Any], aggregation: dict[str, Any],
-              zone: str, interval: str, offset: int, data: st.DataObject) -> None:
+              zone: str, interval: str, offset: int, customer_aggregation: str | None,
+              data: st.DataObject) -> None:
         days = data.draw(st.integers(0, SPAN[interval] if interval != "hour" else 6))
-        _check(connection, events, filter_, aggregation, zone, interval, offset, days)
+        _check(connection, events, filter_, aggregation, zone, interval, offset, days,
+               customer_aggregation)
 
     check()
 
@@ -156,3 +170,21 @@ def test_notes_examples_match_on_postgresql(connection: Any, metadata: dict[str,
     ev = Event("api_call", WINDOW, metadata, "user", None, "c")
     assert meter_matches(filter_, {"func": "count"}, ev)
     _check(connection, [ev], filter_, {"func": "count"}, "UTC", "day", 0, 1)
+
+
+def test_customer_aggregation_groups_by_either_identifier_on_postgresql(connection: Any) -> None:
+    """Two customer ids and one external id on the same day: three groups, whatever customer
+    the external id belongs to."""
+    if connection is None:
+        _unavailable()
+        return
+    ids = [c for c, _ in CUSTOMERS if c is not None]
+    events = [Event("api_call", WINDOW, {}, "user", ids[0], None),
+              Event("api_call", WINDOW, {}, "user", ids[0], None),
+              Event("api_call", WINDOW, {}, "user", ids[1], None),
+              Event("api_call", WINDOW, {}, "user", None, "acme")]
+    every = {"conjunction": "and", "clauses": []}
+    for function, expected in (("count", 3), ("max", 2), ("sum", 4), ("unique", 2)):
+        result = quantities({"func": "count"}, events, WINDOW, WINDOW, "day", UTC, function)
+        assert result.buckets[0].quantity == expected, function
+        _check(connection, events, every, {"func": "count"}, "UTC", "day", 0, 0, function)
