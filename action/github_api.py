@@ -15,9 +15,10 @@ from typing import Any
 #: The first line of our comment: a reviewer's comment that quotes it is not ours, because
 #: only comments by our own identity count.
 MARKER = "<!-- polar-meters:plan -->"
-#: The hidden line that records what was planned, for the merge policy.
-REVIEWED = re.compile(r"<!-- polar-meters:reviewed head=([0-9a-f]{7,64}) "
-                      r"actions_digest=(sha256:[0-9a-f]{64}) -->")
+#: The hidden line that records what was planned, for the merge policy: one per environment
+#: of polar-meters.yaml when the plan was made for environments (env=NAME), else one.
+REVIEWED = re.compile(r"<!-- polar-meters:reviewed (?:env=([a-z][a-z0-9_-]*) )?"
+                      r"head=([0-9a-f]{7,64}) actions_digest=(sha256:[0-9a-f]{64}) -->")
 #: Who writes comments with the workflow's GITHUB_TOKEN (it may not ask GET /user).
 ACTIONS_BOT = "github-actions[bot]"
 #: GitHub refuses comments longer than 65,536 characters.
@@ -106,11 +107,15 @@ class GitHub:
         return dict(pulls[0]) if pulls else None
 
 
-def reviewed_line(head: str, digest: str) -> str:
-    return f"<!-- polar-meters:reviewed head={head} actions_digest={digest} -->"
+def reviewed_line(head: str, digest: str, environment: str | None = None) -> str:
+    env = f"env={environment} " if environment else ""
+    return f"<!-- polar-meters:reviewed {env}head={head} actions_digest={digest} -->"
 
 
-def reviewed(body: str) -> tuple[str, str] | None:
-    """(head sha, actions digest) our comment records, if it holds a plan."""
-    found = REVIEWED.search(body)
-    return (found.group(1), found.group(2)) if found else None
+def reviewed(body: str, environment: str | None = None) -> tuple[str, str] | None:
+    """(head sha, actions digest) our comment records for ENVIRONMENT (None: a plan made
+    without environments), if it holds that plan."""
+    for found in REVIEWED.finditer(body):
+        if found.group(1) == environment:
+            return found.group(2), found.group(3)
+    return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from github_api import MARKER, GitHub, GitHubError, reviewed, reviewed_line
+from targets import plan_documents, plan_out, token_variables
 
 COMMANDS = ("validate", "test", "plan", "apply")
 
@@ -35,6 +37,8 @@ class Inputs:
     require_reviewed: bool
     workdir: Path
     strict: bool = False
+    environments: list[str] = field(default_factory=list)  # of polar-meters.yaml
+    project: str | None = None
 
     @classmethod
     def read(cls, env: dict[str, str]) -> Inputs:
@@ -47,13 +51,19 @@ class Inputs:
             globals_ += ["--server", env["PM_SERVER"]]
         if env.get("PM_ORGANIZATION_ID"):
             globals_ += ["--organization-id", env["PM_ORGANIZATION_ID"]]
+        project = env.get("PM_PROJECT") or None
+        if project:
+            globals_ += ["--project", project]
+        environments = list(dict.fromkeys(shlex.split(env.get("PM_ENVIRONMENTS", ""))))
+        for name in environments:
+            globals_ += ["--env", name]
         temp = Path(env.get("RUNNER_TEMP") or "/tmp") / "polar-meters"
         temp.mkdir(parents=True, exist_ok=True)
         return cls(command, shlex.split(env.get("PM_PATHS", "") or "meters/"),
                    shlex.split(env.get("PM_EXTRA_ARGS", "")), globals_,
                    _yes(env.get("PM_DETAILED_EXITCODE")), _yes(env.get("PM_COMMENT", "true")),
                    _yes(env.get("PM_REQUIRE_REVIEWED_PLAN", "true")), temp,
-                   _yes(env.get("PM_STRICT")))
+                   _yes(env.get("PM_STRICT")), environments, project)
 
 
 def _yes(value: str | None) -> bool:
@@ -80,7 +90,8 @@ class Context:
                    f"{env.get('GITHUB_RUN_ID', '')}")
         token = env.get("PM_GITHUB_TOKEN", "")
         api = GitHub(env.get("GITHUB_API_URL", "https://api.github.com"), repo, token)
-        secrets = [s for s in (token, env.get("POLAR_ACCESS_TOKEN", "")) if s]
+        polar = [v for k, v in env.items() if k.startswith("POLAR_") and k.endswith("_TOKEN")]
+        secrets = [s for s in (token, *polar) if s]
         return cls(env.get("GITHUB_EVENT_NAME", ""), event, env.get("GITHUB_SHA", ""), run_url,
                    api if token and repo else None, secrets)
 
@@ -164,13 +175,14 @@ def checks(ctx: Context, inputs: Inputs) -> int:
     return 0
 
 
-def needs_maintainer(ctx: Context, inputs: Inputs) -> int:
+def needs_maintainer(ctx: Context, inputs: Inputs, variables: list[str]) -> int:
+    names = " or ".join(f"`{v}`" for v in variables)
     body = (f"{MARKER}\n### polar-meters plan needs a maintainer\n\nThis pull request's "
-            "workflow run has no `POLAR_ACCESS_TOKEN` (GitHub gives no secrets to pull requests "
+            f"workflow run has no {names} (GitHub gives no secrets to pull requests "
             "from forks), so the plan against Polar was not made. The meter files are valid and "
             "their meter tests pass. A maintainer must plan these changes (for example from a "
             "branch of this repository) before they are merged.\n" + footer(ctx, "Checked"))
-    print("::notice::polar-meters: no POLAR_ACCESS_TOKEN (a fork?): validated and tested; "
+    print(f"::notice::polar-meters: no {names.replace('`', '')} (a fork?): validated and tested; "
           "the plan needs a maintainer")
     tell(ctx, inputs, body, create=True)
     output(exitcode="0", **{"has-changes": ""})
@@ -181,10 +193,14 @@ def plan(ctx: Context, inputs: Inputs) -> int:
     code = checks(ctx, inputs)
     if code:
         return code
-    local = any(a == "local" for a in inputs.global_args) or os.environ.get("POLAR_SERVER") == "local"
-    if not os.environ.get("POLAR_ACCESS_TOKEN") and not local:
-        return needs_maintainer(ctx, inputs)
-    plan_file, md_file = inputs.workdir / "plan.json", inputs.workdir / "plan.md"
+    local = any(a == "local" for a in inputs.global_args) or (
+        os.environ.get("POLAR_SERVER") == "local" and not inputs.environments)
+    variables = token_variables(inputs.environments, inputs.project)
+    if variables and not local and not any(os.environ.get(v) for v in variables):
+        return needs_maintainer(ctx, inputs, variables)
+    plan_file, md_file = plan_out(inputs.workdir, inputs.environments), inputs.workdir / "plan.md"
+    if plan_file.is_dir():  # the last run's plans: never mistaken for this run's
+        shutil.rmtree(plan_file)
     plan_file.unlink(missing_ok=True)
     done = polar_meters(inputs, "plan", "--detailed-exitcode", "--out", str(plan_file),
                         "--format", "markdown", *inputs.extra, *inputs.paths, capture=True)
@@ -199,21 +215,23 @@ def plan(ctx: Context, inputs: Inputs) -> int:
             body = errors_body(ctx, "polar-meters plan failed", done.stderr)
         tell(ctx, inputs, body, create=True)
         return done.returncode
-    document = json.loads(plan_file.read_text(encoding="utf-8"))
+    documents = plan_documents(plan_file, inputs.environments)
     changes = done.returncode == 2
+    changed = " ".join(str(env) for env, doc in documents.items() if env and doc["has_changes"])
     output(exitcode=str(done.returncode), **{"has-changes": str(changes).lower()},
-           **{"plan-file": str(plan_file), "markdown-file": str(md_file)})
+           **{"plan-file": str(plan_file), "markdown-file": str(md_file)},
+           **{"changed-environments": changed})
     head = str(((ctx.pull or {}).get("head") or {}).get("sha") or ctx.sha)
     shown = done.stdout.removeprefix(MARKER).lstrip("\n")
-    body = (f"{MARKER}\n{shown.rstrip()}\n" + footer(ctx, "Planned")
-            + reviewed_line(head, document["actions_digest"]) + "\n")
+    body = (f"{MARKER}\n{shown.rstrip()}\n" + footer(ctx, "Planned") + "".join(
+        reviewed_line(head, doc["actions_digest"], env) + "\n" for env, doc in documents.items()))
     tell(ctx, inputs, body, create=changes)
     return 2 if changes and inputs.detailed else 0
 
 
-def reviewed_digest(ctx: Context) -> tuple[str | None, str]:
-    """The actions digest of the plan reviewed on the pull request this commit came from,
-    or None and why not."""
+def reviewed_digest(ctx: Context, environment: str | None) -> tuple[str | None, str]:
+    """The actions digest of the plan (for ENVIRONMENT) reviewed on the pull request this
+    commit came from, or None and why not."""
     if ctx.github is None:
         return None, "no github-token to find the pull request this commit came from"
     try:
@@ -225,8 +243,11 @@ def reviewed_digest(ctx: Context) -> tuple[str | None, str]:
         return None, f"cannot read the reviewed plan: {exc}"
     if mine is None:
         return None, f"pull request #{pull['number']} has no polar-meters plan comment"
-    found = reviewed(str(mine.get("body")))
+    found = reviewed(str(mine.get("body")), environment)
     last = str((pull.get("head") or {}).get("sha") or "")
+    if found is None and environment:
+        return None, (f"the plan of pull request #{pull['number']} holds no plan for environment "
+                      f"{environment} (not planned, failed or needs a maintainer)")
     if found is None:
         return None, f"the plan of pull request #{pull['number']} was never shown (it failed or needs a maintainer)"
     if found[0] != last:
@@ -236,19 +257,26 @@ def reviewed_digest(ctx: Context) -> tuple[str | None, str]:
 
 
 def apply(ctx: Context, inputs: Inputs) -> int:
+    if len(inputs.environments) > 1:
+        print("::error::polar-meters apply works on one environment per job (environments: "
+              "NAME; a job each, production behind a GitHub Environment approval)")
+        output(exitcode="1", **{"has-changes": ""})
+        return 1
     code = checks(ctx, inputs)
     if code:
         return code
     policy: list[str] = []
     if inputs.require_reviewed:
-        digest, why = reviewed_digest(ctx)
+        environment = inputs.environments[0] if inputs.environments else None
+        digest, why = reviewed_digest(ctx, environment)
         if digest is None:
             print(f"::error::polar-meters apply refused: {why}; nothing was sent (set "
                   "require-reviewed-plan: false to apply without the reviewed plan)")
             summary(f"### polar-meters apply refused\n\n{why}; nothing was sent.")
             output(exitcode="1", **{"has-changes": ""})
             return 1
-        print(f"polar-meters: the reviewed plan is that of {why} ({digest})")
+        print(f"polar-meters: the reviewed plan{' of ' + environment if environment else ''} "
+              f"is that of {why} ({digest})")
         policy = ["--expect-digest", digest]
     done = polar_meters(inputs, "apply", "--auto-approve", *policy, *inputs.extra,
                         *inputs.paths, capture=True)

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 PROJECT_FILE = "polar-meters.yaml"
 DEFAULT_TOKEN_ENV = "POLAR_ACCESS_TOKEN"
-MODELINE = "# yaml-language-server: $schema="
 
 
 @dataclass(frozen=True)

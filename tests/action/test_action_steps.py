@@ -6,8 +6,6 @@ its exact calls (the sticky comment is created once, then that same comment is e
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,86 +13,39 @@ from typing import Any
 
 import pytest
 
-from tests.support.composite import ActionRun, base_env, run_action
+from tests.support.action_run import PR, REPO, Runner, commit, git, init_repo
 from tests.support.e2e import Api, copy_examples
 from tests.support.fake_github import BOT, FakeGitHub, serving
 from tests.support.inproc import invoke
-from tests.support.paths import ROOT
 
 MARKER = "<!-- polar-meters:plan -->"
-REPO = "acme/billing"
-PR = 7
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          check=True, env={**base_env(), "GIT_AUTHOR_NAME": "t",
-                                           "GIT_AUTHOR_EMAIL": "t@example.com",
-                                           "GIT_COMMITTER_NAME": "t",
-                                           "GIT_COMMITTER_EMAIL": "t@example.com"})
-    return done.stdout.strip()
-
-
-def commit(repo: Path, message: str) -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "--allow-empty", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
 
 
 @dataclass
-class Runner:
-    repo: Path
-    emu: Any
-    emu_url: str
-    emu_token: str
-    github: FakeGitHub
-    tmp: Path
+class EmuRunner(Runner):
+    """The action against one emulated organization (POLAR_ACCESS_TOKEN, server: its URL)."""
 
-    def run(self, command: str = "plan", event: str = "pull_request", token: bool = True,
-            sha: str | None = None, inputs: dict[str, str] | None = None
-            ) -> tuple[ActionRun, str]:
-        sha = sha or git(self.repo, "rev-parse", "HEAD")
-        payload = {"pull_request": {"number": PR, "head": {"sha": sha}}} if event.startswith(
-            "pull_request") else {"after": sha}
-        event_path = self.tmp / "event.json"
-        event_path.write_text(json.dumps(payload))
-        summary = self.tmp / "summary.md"
-        summary.write_text("")
-        env = {**base_env(), "GITHUB_EVENT_NAME": event, "GITHUB_EVENT_PATH": str(event_path),
-               "GITHUB_SHA": sha, "GITHUB_REPOSITORY": REPO, "GITHUB_RUN_ID": "4242",
-               "GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": self.github.url,
-               "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(self.tmp / "runner"),
-               "CI": "true", "GITHUB_ACTIONS": "true", "NO_COLOR": "1"}
-        if token:
-            env["POLAR_ACCESS_TOKEN"] = self.emu_token
-        context = {"action_path": str(ROOT), "token": "ghs_test_token", "sha": sha,
-                   "event_name": event}
-        given = {"command": command, "python": sys.executable, "server": self.emu_url,
-                 **(inputs or {})}
-        result = run_action(ROOT / "action.yml", given, context, env, self.repo)
-        return result, summary.read_text()
-
-    def comment(self) -> dict:
-        (mine,) = [c for c in self.github.comments.get(PR, []) if c["user"]["login"] == BOT]
-        return mine
+    emu: Any = None
+    emu_url: str = ""
+    emu_token: str = ""
 
 
 @pytest.fixture
-def runner(emu, tmp_path: Path) -> Iterator[Runner]:
+def runner(emu, tmp_path: Path) -> Iterator[EmuRunner]:
     repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
+    init_repo(repo)
     copy_examples(repo)
     commit(repo, "meters")
     with serving(FakeGitHub(repository=REPO)) as github:
-        yield Runner(repo, emu, emu.url, emu.token, github, tmp_path)
+        yield EmuRunner(repo, github, tmp_path, {"POLAR_ACCESS_TOKEN": emu.token},
+                        {"server": emu.url}, emu, emu.url, emu.token)
 
 
 def comment_calls(number: int = PR) -> list[tuple[str, str]]:
     return [("GET", "/user"), ("GET", f"/repos/{REPO}/issues/{number}/comments")]
 
 
-def test_plan_creates_one_comment_then_edits_it(runner: Runner) -> None:
+def test_plan_creates_one_comment_then_edits_it(runner: EmuRunner) -> None:
     stranger = runner.github.add_comment(PR, "mallory", MARKER + "\nnot ours: never edited")
     result, summary = runner.run()
     assert result.code == 0, result.log
@@ -140,7 +91,7 @@ def test_plan_creates_one_comment_then_edits_it(runner: Runner) -> None:
     assert "+ api-calls" not in body and "meters/storage.yaml:" in summary
 
 
-def test_no_changes_makes_no_comment_unless_one_exists(runner: Runner) -> None:
+def test_no_changes_makes_no_comment_unless_one_exists(runner: EmuRunner) -> None:
     assert invoke("--server", runner.emu_url, "apply", "--auto-approve",
                   str(runner.repo / "meters"), env={"POLAR_ACCESS_TOKEN": runner.emu_token}).code == 0
     result, summary = runner.run()
@@ -155,7 +106,7 @@ def test_no_changes_makes_no_comment_unless_one_exists(runner: Runner) -> None:
     assert "No changes." in runner.comment()["body"] and "an old plan" not in runner.comment()["body"]
 
 
-def test_a_plan_polar_would_refuse_replaces_the_comment(runner: Runner) -> None:
+def test_a_plan_polar_would_refuse_replaces_the_comment(runner: EmuRunner) -> None:
     api = Api(runner.emu)
     meters = str(runner.repo / "meters")
     assert invoke("--server", runner.emu_url, "apply", "--auto-approve", meters,
@@ -178,13 +129,13 @@ def test_a_plan_polar_would_refuse_replaces_the_comment(runner: Runner) -> None:
     assert "CAUTION" in body and "actions_digest" not in body  # never taken as reviewed
 
 
-def test_detailed_exitcode_fails_on_changes(runner: Runner) -> None:
+def test_detailed_exitcode_fails_on_changes(runner: EmuRunner) -> None:
     result, _ = runner.run(event="schedule", inputs={"detailed-exitcode": "true"})
     assert result.code == 2 and result.outputs["exitcode"] == "2"
     assert runner.github.calls == []  # no pull request, no comment
 
 
-def test_a_fork_without_the_token_validates_and_says_a_maintainer_must_plan(runner: Runner) -> None:
+def test_a_fork_without_the_token_validates_and_says_a_maintainer_must_plan(runner: EmuRunner) -> None:
     result, summary = runner.run(token=False)
     assert result.code == 0, result.log
     assert "needs a maintainer" in summary and "meter tests pass" in summary
@@ -193,13 +144,11 @@ def test_a_fork_without_the_token_validates_and_says_a_maintainer_must_plan(runn
     assert "needs a maintainer" in runner.comment()["body"]
 
 
-def test_apply_on_merge_applies_only_the_reviewed_plan(runner: Runner) -> None:
+def test_apply_on_merge_applies_only_the_reviewed_plan(runner: EmuRunner) -> None:
     head = git(runner.repo, "rev-parse", "HEAD")
     result, _ = runner.run()  # the plan reviewed on the pull request
     assert result.code == 0, result.log
-    merge = commit(runner.repo, "Merge pull request #7")
-    runner.github.pulls_of_commit[merge] = [
-        {"number": PR, "merge_commit_sha": merge, "head": {"sha": head}}]
+    merge = runner.merged(head)
     # The merged commit holds one more change than what was reviewed: refused, nothing sent.
     path = runner.repo / "meters" / "storage.yaml"
     original = path.read_text()
@@ -220,14 +169,14 @@ def test_apply_on_merge_applies_only_the_reviewed_plan(runner: Runner) -> None:
     assert result.code == 0 and "No changes." in result.log
 
 
-def test_the_test_command_and_an_unknown_one(runner: Runner) -> None:
+def test_the_test_command_and_an_unknown_one(runner: EmuRunner) -> None:
     result, _ = runner.run("test")
     assert result.code == 0 and "3 tests passed." in result.log
     result, _ = runner.run("destroy")
     assert result.code == 1 and "is not one of validate, test, plan, apply" in result.log
 
 
-def test_the_strict_input_makes_a_warning_stop_the_plan(runner: Runner) -> None:
+def test_the_strict_input_makes_a_warning_stop_the_plan(runner: EmuRunner) -> None:
     (runner.repo / "meters" / "everything.yaml").write_text(
         "version: 1\nmeters:\n  everything:\n    name: Every event\n"
         "    filter: {conjunction: and, clauses: []}\n    aggregation: {func: count}\n")

@@ -61,10 +61,12 @@ def two_orgs() -> Iterator[TwoOrgs]:
         server.close()
 
 
-def write_project(root: Path, url: str, protected: bool = True, meters: str = API_CALLS_YAML) -> Path:
-    """root/polar-meters.yaml naming both organizations, and root/meters/api.yaml."""
+def write_project(root: Path, url: str, protected: bool = True, meters: str | None = API_CALLS_YAML) -> Path:
+    """root/polar-meters.yaml naming both organizations, and root/meters/api.yaml holding
+    METERS (None: the meter files are there already)."""
     (root / "meters").mkdir(exist_ok=True)
-    (root / "meters" / "api.yaml").write_text(meters)
+    if meters is not None:
+        (root / "meters" / "api.yaml").write_text(meters)
     project = root / "polar-meters.yaml"
     project.write_text(
         "version: 1\n"
