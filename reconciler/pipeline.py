@@ -35,11 +35,19 @@ from reconciler.errors import InvalidConfiguration, UserError
 from reconciler.gcpause import gc_paused
 from reconciler.model import RemoteMeter, remote_from_api
 from reconciler.plan import document as planfile
-from reconciler.plan.locks import LOCK_SENSITIVE, Locks, lock_candidates, with_locks
+from reconciler.plan.locks import (
+    ALLOW_PREDICTED,
+    LOCK_SENSITIVE,
+    Locks,
+    lock_candidates,
+    lock_state,
+    predicted_locks,
+    with_locks,
+)
 from reconciler.plan.planner import make_plan
 from reconciler.plan.staleness import stale_reasons
 from reconciler.plan.targeting import NO_TARGETING, Targeting
-from reconciler.plan.types import Plan
+from reconciler.plan.types import LockState, Plan
 from reconciler.polar.identity import match_meters
 from reconciler.polar.servers import Target, resolve_target
 
@@ -179,20 +187,22 @@ def current_organization(target: Target, remote: Sequence[RemoteMeter]) -> str |
 
 
 def read_locks(target: Target, candidates: Sequence[str], reporter: Reporter) -> Locks:
-    """Ask Polar whether each of these meters is locked (`parallelism` questions at once)."""
+    """Ask Polar what it holds of each of these meters' locks (`parallelism` at once): the
+    lock probe, then, unless it confirmed the lock, whether events match (plan/locks.py)."""
     if not candidates:
         return {}
-    label = "Asking Polar which changed meters have processed events"
+    label = "Asking Polar which changed meters are locked"
     with target.client() as client, reporter.progress(label, "meters") as step:
         counted = itertools.count(1)  # next() is atomic: answers come from several threads
 
-        def locked(meter_id: str) -> bool | None:
-            answer = client.meter_has_events(meter_id)
+        def state(meter_id: str) -> LockState | None:
+            refused = client.meter_refuses_filter(meter_id)
+            events = True if refused else client.meter_has_events(meter_id)
             step(next(counted), len(candidates))
-            return answer
+            return lock_state(refused, events)
 
         with ThreadPoolExecutor(client.parallelism) as pool:
-            return dict(zip(candidates, pool.map(locked, candidates)))
+            return dict(zip(candidates, pool.map(state, candidates)))
 
 
 # -- stage 4: the plan ---------------------------------------------------------------------
@@ -288,13 +298,23 @@ def saved_plan_run(
 
 # -- stage 5: apply ------------------------------------------------------------------------
 
-def check_appliable(plan: Plan) -> None:
-    """Refuse a plan holding changes Polar would refuse: nothing is sent."""
+def check_appliable(plan: Plan, allow_predicted_lock_change: bool = False) -> None:
+    """Refuse a plan holding changes Polar would refuse, or, unless allowed, filter or
+    aggregation changes to meters Polar is about to lock: nothing is sent."""
     if plan.problems:
         keys = ", ".join(a.key for a in plan.problems)
         raise UserError(
             f"refusing to apply: Polar would refuse the changes marked ! error ({keys}); "
             "nothing was sent"
+        )
+    predicted = predicted_locks(plan.actions)
+    if predicted and not allow_predicted_lock_change:
+        keys = ", ".join(a.key for a in predicted)
+        raise UserError(
+            f"refusing to apply: {keys} {'has' if len(predicted) == 1 else 'have'} matched "
+            "events, and Polar will lock such a meter at its next billing run, so a filter or "
+            f"aggregation change may be refused; {ALLOW_PREDICTED} tries it (a refusal is "
+            "reported, the other changes still applied), --exclude leaves it out; nothing was sent"
         )
 
 

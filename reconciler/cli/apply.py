@@ -110,6 +110,13 @@ def _expected_digest(expect_digest: str | None, reviewed_plan: str | None) -> st
     "overlapping runs or a dashboard copy); the key keeps its `id:`-pinned meter, else "
     "the oldest active one.",
 )
+@click.option(
+    "--allow-predicted-lock-change",
+    is_flag=True,
+    help="Send a filter or aggregation change to a meter that has matched events (Polar "
+    "locks it at its next billing run): if Polar refuses, the refusal is reported and the "
+    "other changes still applied. A confirmed lock is never sent.",
+)
 @strict_option
 @program_options
 @click.pass_context
@@ -125,6 +132,7 @@ def command(
     target: tuple[str, ...],
     exclude: tuple[str, ...],
     resolve_duplicates: bool,
+    allow_predicted_lock_change: bool,
     strict: bool,
 ) -> None:
     """Plan the meter files in PATHS (default meters/) against Polar and apply the changes."""
@@ -153,7 +161,7 @@ def command(
         if expected is not None:
             _check_reviewed(planned.plan, expected)
     plan = planned.plan
-    check_appliable(plan)
+    check_appliable(plan, allow_predicted_lock_change)
     if plan.has_changes:  # a protected environment asks even for a saved plan
         confirm_apply(single_environment(ctx), auto_approve, bool(plan_path), _confirm)
     if not plan.has_changes:

@@ -29,7 +29,16 @@ from reconciler.model import TAG_KEY, DesiredMeter, Location, RemoteMeter
 from reconciler.plan.diff import ABSENT, FieldChange, diff_specs, same
 from reconciler.plan.planner import create_body, update_body
 from reconciler.plan.targeting import Targeting
-from reconciler.plan.types import ACTION_KINDS, Action, Fingerprint, Plan, RemoteRef, Request
+from reconciler.plan.types import (
+    ACTION_KINDS,
+    LOCK_STATES,
+    Action,
+    Fingerprint,
+    LockState,
+    Plan,
+    RemoteRef,
+    Request,
+)
 from reconciler.polar.identity import UUID
 from reconciler.timestamps import json_timestamp
 
@@ -61,6 +70,7 @@ def _action(action: Action) -> dict[str, Any]:
         "location": str(action.location) if action.location else None,
         "note": action.note,
         "locked": action.locked,
+        "lock": action.lock,
         "problem": action.problem,
         "caveat": action.caveat,
         "before": action.before,
@@ -222,6 +232,12 @@ def from_document(doc: Any, source: str = "plan file") -> Plan:
     return plan
 
 
+def _lock(value: Any) -> LockState | None:
+    if value is not None and value not in LOCK_STATES:
+        raise ValueError(f"unknown lock state {value!r}")
+    return value
+
+
 def _load_action(a: dict[str, Any]) -> Action:
     if a["action"] not in ACTION_KINDS:
         raise ValueError(f"unknown action {a['action']!r}")
@@ -242,6 +258,7 @@ def _load_action(a: dict[str, Any]) -> Action:
         location=_location(a.get("location")),
         note=a.get("note"),
         locked=a.get("locked"),
+        lock=_lock(a.get("lock")),
         problem=a.get("problem"),
         caveat=a.get("caveat"),
     )

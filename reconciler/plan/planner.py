@@ -9,7 +9,7 @@ Otherwise the meter is created.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PlanError", "create_body", "fingerprint", "make_plan", "prune_action", "update_body"]
 
-NO_LOCKS: Mapping[str, bool | None] = {}
+NO_LOCKS: Locks = {}
 
 
 def _listed(names: list[str]) -> str:

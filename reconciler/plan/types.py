@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from reconciler.usage.preview import Preview
 
 ActionKind = Literal["create", "update", "adopt", "archive", "unarchive"]
+#: What polar-meters knows of a meter's lock (plan/locks.py says what each means).
+LockState = Literal["confirmed", "predicted", "unknown"]
+LOCK_STATES: tuple[LockState, ...] = ("confirmed", "predicted", "unknown")
 ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "adopt", "archive", "unarchive")
 
 
@@ -38,7 +41,8 @@ class Action:
     request: Request
     location: Location | None = None
     note: str | None = None  # why an adopt matched, a re-keying, a prune…
-    locked: bool | None = None  # has the meter processed events? None: not known
+    locked: bool | None = None  # has the meter matched (or billed) events? None: not known
+    lock: LockState | None = None  # confirmed (422 seen), predicted (events match), unknown
     problem: str | None = None  # set when Polar would refuse this action: apply refuses the plan
     caveat: str | None = None  # set when Polar may refuse it (lock state unknown)
 

@@ -122,3 +122,11 @@ def describe_error(response: httpx.Response) -> str:
     reason = response.reason_phrase or ""
     return f"Polar answered {status} {reason}".rstrip()
 
+
+
+def lock_refusal(body: object) -> bool:
+    """A 422 body whose every problem is a locked meter's ``forbidden`` (its filter or
+    aggregation: "the meter is already aggregating events")."""
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return isinstance(detail, list) and bool(detail) and all(
+        isinstance(d, dict) and d.get("type") == "forbidden" for d in detail)

@@ -23,6 +23,7 @@ from reconciler.polar.answers import (
     describe_error,
     describe_redirect,
     json_or_none,
+    lock_refusal,
     meter_page,
     one_line,
 )
@@ -315,6 +316,22 @@ class PolarClient:
             return int(data["pagination"]["total_count"]) > 0
         except (KeyError, TypeError, ValueError):
             raise PolarAPIError("GET /v1/events/: Polar's answer is not a list of events") from None
+
+    def meter_refuses_filter(self, meter_id: str) -> bool | None:
+        """The lock probe: ``PATCH {"filter": null}``. Polar refuses any body holding
+        ``filter`` with a 422 ``forbidden`` once the meter is locked, and otherwise changes
+        nothing (a null filter is left out of the update: no field set, ``modified_at`` kept).
+        True: refused, the lock is confirmed; False: accepted, not locked now; None when the
+        token may not write meters or Polar answered something else."""
+        try:
+            self._request("PATCH", f"/v1/meters/{meter_id}", json={"filter": None})
+        except PolarAPIError as exc:
+            if exc.status == 422 and lock_refusal(exc.body):
+                return True
+            if exc.status in (401, 403, 404, 422):
+                return None
+            raise
+        return False
 
     def get_meter(self, meter_id: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/meters/{meter_id}")

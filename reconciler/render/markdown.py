@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 
+from reconciler.plan.locks import ALLOW_PREDICTED, predicted_locks
 from reconciler.plan.types import Action, Plan
 from reconciler.render.changes import change_lines
 from reconciler.render.preview import preview_markdown
@@ -44,7 +45,8 @@ def _details(action: Action) -> str:
     if action.problem:
         extra = f"\n> [!CAUTION]\n> {html.escape(action.problem)}\n"
     elif action.caveat:
-        extra = f"\n> [!NOTE]\n> {html.escape(action.caveat)}\n"
+        kind = "WARNING" if action.lock == "predicted" else "NOTE"
+        extra = f"\n> [!{kind}]\n> {html.escape(action.caveat)}\n"
     return (
         f"<details><summary>{summary}</summary>\n{extra}\n{fence}diff\n{body}\n{fence}\n\n</details>"
     )
@@ -66,6 +68,30 @@ def _left_alone(plan: Plan) -> list[str]:
         head += [(f"{len(plan.duplicates)} more meter(s) carry a configured key, left alone "
                  f"(`apply --resolve-duplicates` archives and untags them): {dups}"), ""]
     return head
+
+
+def _lock_notes(plan: Plan) -> list[str]:
+    """The comment's callouts for locked meters: confirmed (apply refuses the plan) and
+    predicted (apply refuses those changes unless allowed)."""
+    out = []
+    if plan.problems:
+        out += [
+            "> [!CAUTION]",
+            (f"> {len(plan.problems)} change(s) would be refused by Polar (locked meters); "
+            "apply will refuse this plan."),
+            "",
+        ]
+    predicted = predicted_locks(plan.actions)
+    if predicted:
+        keys = ", ".join(f"`{html.escape(a.key)}`" for a in predicted)
+        out += [
+            "> [!WARNING]",
+            (f"> {len(predicted)} filter or aggregation change(s) to meters with matched events, "
+             f"which Polar locks at its next billing run: {keys}. Apply refuses them unless "
+             f"`{ALLOW_PREDICTED}` is given."),
+            "",
+        ]
+    return out
 
 
 def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
@@ -90,13 +116,7 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
             "counting new events."),
             "",
         ]
-    if plan.problems:
-        head += [
-            "> [!CAUTION]",
-            (f"> {len(plan.problems)} change(s) would be refused by Polar (locked meters); "
-            "apply will refuse this plan."),
-            "",
-        ]
+    head += _lock_notes(plan)
     if plan.preview is not None:
         head += preview_markdown(plan.preview)
     if not plan.has_changes:

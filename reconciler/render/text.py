@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from reconciler.plan.diff import format_path, is_clause
+from reconciler.plan.locks import ALLOW_PREDICTED, predicted_locks
 from reconciler.plan.types import Action, Plan
 from reconciler.render.changes import change_lines, clause_text, value_text
 from reconciler.render.preview import preview_lines
@@ -118,6 +119,22 @@ def left_alone_lines(plan: Plan, s: Styler) -> list[str]:
     return out
 
 
+def lock_lines(plan: Plan, s: Styler) -> list[str]:
+    """What the plan knows of locks: confirmed ones (Polar refuses: apply refuses the plan)
+    and predicted ones (apply refuses them unless allowed)."""
+    out = []
+    if plan.problems:
+        out.append(s(f"{len(plan.problems)} change(s) Polar would refuse (marked ! error): "
+                     "apply will refuse this plan until they are resolved.", fg="red", bold=True))
+    predicted = predicted_locks(plan.actions)
+    if predicted:
+        keys = ", ".join(a.key for a in predicted)
+        out.append(s(f"{len(predicted)} filter or aggregation change(s) to meters Polar will "
+                     f"lock at its next billing run ({keys}): apply refuses them unless "
+                     f"{ALLOW_PREDICTED} is given.", fg="yellow", bold=True))
+    return out
+
+
 def render_text(plan: Plan, color: bool = False) -> str:
     s = Styler(color)
     out = [s(header(plan), bold=True), ""]
@@ -130,13 +147,4 @@ def render_text(plan: Plan, color: bool = False) -> str:
     if plan.preview is not None:
         out += [*preview_lines(plan.preview), ""]
     out.append(s(summary(plan), bold=True))
-    if plan.problems:
-        out.append(
-            s(
-                f"{len(plan.problems)} change(s) Polar would refuse (marked ! error): "
-                "apply will refuse this plan until they are resolved.",
-                fg="red",
-                bold=True,
-            )
-        )
-    return "\n".join(out + left_alone_lines(plan, s))
+    return "\n".join(out + lock_lines(plan, s) + left_alone_lines(plan, s))

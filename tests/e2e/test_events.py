@@ -38,12 +38,12 @@ def test_locked_meter_diagnosed_at_plan_time(api: Api, config: Path) -> None:
 
     plan = invoke("plan", str(config), env=api.env)
     assert plan.code == 1, plan.text
-    assert "! error: the meter has processed events, so Polar refuses any change of its filter;" in plan.out
+    assert "! error: the meter is locked (Polar answered 422 forbidden: it is already aggregating events), so Polar refuses any change of its filter;" in plan.out
     assert "define a new meter under a new key" in plan.out  # the way out
     api.clear_requests()
     refused = invoke("apply", "--auto-approve", str(config), env=api.env)
     assert refused.code == 1 and "refusing to apply" in refused.err and "alpha" in refused.err
-    assert api.writes() == []
+    assert [w["body"] for w in api.writes()] == [{"filter": None}]  # the lock probe only
     assert "Alpha" in ids_by_name(api)
 
     config.write_text(METERS.replace("name: Alpha", "name: Alpha v2"))  # name only: fine

@@ -224,7 +224,7 @@ def test_locks_turn_filter_changes_into_problems_and_unknowns_into_caveats() -> 
     d2 = desired("b", aggregation={"func": "count"})
     d3 = desired("c", name="Renamed")
     assert lock_candidates([d1, d2, d3], [r1, r2, r3]) == [r1.id, r2.id]
-    p = plan([d1, d2, d3], [r1, r2, r3], locks={r1.id: True, r2.id: None})
+    p = plan([d1, d2, d3], [r1, r2, r3], locks={r1.id: "confirmed", r2.id: "unknown"})
     a1, a2, a3 = p.actions
     assert a1.problem and "new meter under a new key" in a1.problem and a1.locked is True
     assert a2.caveat and not a2.problem

@@ -80,4 +80,7 @@ def test_lock_lookups_only_for_meters_whose_filter_changes(
     requests = plan(emu, write_config(tmp_path, renamed={1, 2}, refiltered={10, 20}))
     lookups = [r for r in requests if r["path"] == "/v1/events/"]
     assert sorted(dict(r["query"])["meter_id"] for r in lookups) == sorted([ids[10], ids[20]])
-    assert len(requests) - len(lookups) == math.ceil(METERS / 100)
+    probes = [r for r in requests if r["method"] == "PATCH"]  # the lock probe: changes nothing
+    assert sorted(r["path"] for r in probes) == sorted(f"/v1/meters/{ids[i]}" for i in (10, 20))
+    assert all(r["body"] == {"filter": None} for r in probes)
+    assert len(requests) - len(lookups) - len(probes) == math.ceil(METERS / 100)

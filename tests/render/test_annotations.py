@@ -37,8 +37,8 @@ def test_plan_level_errors_are_annotated_on_the_meters_line() -> None:
     r = remote("a")
     d = desired("a", aggregation={"func": "count"})
     d.location = Location("meters/a.yaml", 7, 3)
-    [line] = plan_annotations(plan([d], [r], locks={r.id: True}))
-    assert line.startswith("::error file=meters/a.yaml,line=7,col=3::a: the meter has processed events")
+    [line] = plan_annotations(plan([d], [r], locks={r.id: "confirmed"}))
+    assert line.startswith("::error file=meters/a.yaml,line=7,col=3::a: the meter is locked")
 
 
 def test_plan_errors_are_annotated_on_the_meters_line(emu, tmp_path: Path) -> None:

@@ -137,7 +137,7 @@ def test_plan_counts_lock_lookups_on_a_terminal(tmp_path: Path) -> None:
     with start_background(core, faults=FaultPolicy(latency_ms=LATENCY_MS)) as server:
         emu = RunningEmulator(server.url, core.token, core.organization_id, core)
         screen, text = plan_on_terminal(emu, config)
-    drawn = "Asking Polar which changed meters have processed events: 8/8 meters"
+    drawn = "Asking Polar which changed meters are locked: 8/8 meters"
     assert f"\r{drawn}" in screen, screen
     assert screen.endswith("\r" + " " * len(drawn) + "\r")
     assert "Plan: 0 to create, 8 to update" in text and "\r" not in text
