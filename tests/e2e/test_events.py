@@ -47,6 +47,7 @@ def test_locked_meter_diagnosed_at_plan_time(api: Api, config: Path) -> None:
     assert "Alpha" in ids_by_name(api)
 
     config.write_text(METERS.replace("name: Alpha", "name: Alpha v2"))  # name only: fine
+    api.clear_requests()
     renamed = invoke("apply", "--auto-approve", str(config), env=api.env)
     assert renamed.code == 0, renamed.text
     [patch] = api.writes()

@@ -243,7 +243,7 @@ def test_lock_candidates_tell_true_from_one_and_take_the_pipelines_matching() ->
     matched = match_meters([d1, d2], [r1, r2])
     assert lock_candidates([d1, d2], [r1, r2]) == [r2.id]
     assert lock_candidates([d1, d2], [], matched=matched) == [r2.id]  # the matching given is used
-    assert plan([d1, d2], [r1, r2], locks={r2.id: True}).problems[0].key == "b"
+    assert plan([d1, d2], [r1, r2], locks={r2.id: "confirmed"}).problems[0].key == "b"
 
 
 def test_many_problems_are_a_line_each_the_first_twenty_shown() -> None:
