@@ -42,11 +42,13 @@ test: $(STAMP)
 oracle: $(STAMP)
 	$(BIN)/python -m pytest -q -m oracle tests/usage/test_oracle.py
 
-# Plan 100/1,000/10,000 meters against the Terraform way, apply under a rate limit, and the
-# CPU of load + validate + plan; a few minutes, not part of `make test`. Writes
-# bench/results/latest.json.
+# Plan 100 to 10,000 meters against the Terraform way, apply under a rate limit, and the CPU
+# of load + validate + plan as ratios to references measured in the same run; about 4
+# minutes on an idle 2-core machine (10 at load average 10), not part of `make test`.
+# Writes bench/results/latest.json and the README's Performance figures from it.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.readme
 
 clean:
 	rm -rf $(VENV) .polar-meters .pytest_cache .mypy_cache .ruff_cache

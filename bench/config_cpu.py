@@ -23,12 +23,19 @@ then, in the same process on the same files, the references:
   valid);
 - ``ref_json_loads_s``: ``json.loads`` of the same documents as JSON text.
 
+``--references yaml`` measures only the first and the last (jsonschema takes longer than all
+the rest of a process, and validates the same documents whatever the style they were
+written in); ``--references none`` none of them.
+
 It prints one JSON line: the median of each figure over the processes, ``total_cpu_s`` (load +
 plan), and the ratios of ``total_cpu_s`` to each reference (the median of each process' own
-ratio, so a process slowed by the machine is compared with itself).
+ratio, so a process slowed by the machine is compared with itself). With several ``--files``
+(``--files 1,10000``), the same meters are written in each layout, the processes of the
+layouts take turns (what the machine does meanwhile falls on all of them alike), and one line
+is printed per layout.
 
-    python bench/config_cpu.py [--meters 10000] [--files 10] [--changed 100] [--repeat 5]
-                               [--style flow|block]
+    python bench/config_cpu.py [--meters 10000] [--files 10[,N...]] [--changed 100] [--repeat 5]
+                               [--style flow|block] [--references all|yaml|none]
 """
 
 from __future__ import annotations
@@ -157,7 +164,7 @@ def api_item(meter: DesiredMeter, rng: random.Random, changed: bool) -> dict[str
     }
 
 
-def measure(directory: Path, changed: int, seed: int) -> dict[str, float]:
+def measure(directory: Path, changed: int, seed: int, wanted: str = "all") -> dict[str, float]:
     """One cold load + plan of ``directory``, then the references on the same files."""
     start = time.process_time()
     config = load_config([directory])
@@ -183,33 +190,41 @@ def measure(directory: Path, changed: int, seed: int) -> dict[str, float]:
               "meters_loaded": len(config.meters)}
     del config, items, remote, plan
     gc.collect()
-    result.update(references(sorted(directory.glob("*.yaml"))))
+    if wanted != "none":
+        result.update(references(sorted(directory.glob("*.yaml")), wanted == "all"))
     return result
 
 
-def references(files: list[Path]) -> dict[str, float]:
+def references(files: list[Path], with_jsonschema: bool = True) -> dict[str, float]:
     """PyYAML's C loader, the same plus jsonschema, and json.loads: CPU seconds, same files."""
-    import jsonschema
-
-    schema = json.loads((ROOT / "schemas" / "meters.schema.json").read_text())
     start = time.process_time()
     documents = [yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader) for path in files]
     yaml_c = time.process_time() - start
-    start = time.process_time()  # the C loader's documents, validated: the two added up
-    validator = jsonschema.Draft7Validator(schema)
-    errors = [error for document in documents for error in validator.iter_errors(document)]
-    yaml_c_jsonschema = yaml_c + time.process_time() - start
-    if errors:
-        raise SystemExit(f"jsonschema refuses the generated meters: {errors[0].message}")
+    result = {"ref_yaml_c_s": yaml_c}
+    if with_jsonschema:
+        result["ref_yaml_c_jsonschema_s"] = yaml_c + _jsonschema_cpu(documents)
     texts = [json.dumps(document) for document in documents]
     del documents
     gc.collect()
     start = time.process_time()
     loaded = [json.loads(text) for text in texts]
-    json_loads = time.process_time() - start
+    result["ref_json_loads_s"] = time.process_time() - start
     del loaded
-    return {"ref_yaml_c_s": yaml_c, "ref_yaml_c_jsonschema_s": yaml_c_jsonschema,
-            "ref_json_loads_s": json_loads}
+    return result
+
+
+def _jsonschema_cpu(documents: list[Any]) -> float:
+    """jsonschema's Draft 7 validator built and every error of every document listed."""
+    import jsonschema
+
+    schema = json.loads((ROOT / "schemas" / "meters.schema.json").read_text())
+    start = time.process_time()
+    validator = jsonschema.Draft7Validator(schema)
+    errors = [error for document in documents for error in validator.iter_errors(document)]
+    spent = time.process_time() - start
+    if errors:
+        raise SystemExit(f"jsonschema refuses the generated meters: {errors[0].message}")
+    return spent
 
 
 #: Ratio name -> the reference that ``total_cpu_s`` is divided by.
@@ -226,18 +241,23 @@ def summarise(runs: list[dict[str, float]]) -> dict[str, Any]:
     """Medians of the figures, and the median of each run's own ratios."""
     result: dict[str, Any] = {
         name: round(statistics.median(r[name] for r in runs), 3) for name in FIGURES
+        if name in runs[0]
     }
     result["peak_rss_mb"] = round(result["peak_rss_mb"], 1)
     for name, reference in RATIOS.items():
-        ratio = statistics.median(r["total_cpu_s"] / r[reference] for r in runs)
+        if reference not in runs[0]:
+            continue
+        ratios = [r["total_cpu_s"] / r[reference] for r in runs]
+        ratio = statistics.median(ratios)
         result[f"total_{name}"] = round(ratio, 3 if ratio < 10 else 1)
+        result[f"runs_total_{name}"] = [round(x, 3 if ratio < 10 else 1) for x in ratios]
     result["runs_total_cpu_s"] = [round(r["total_cpu_s"], 3) for r in runs]
     return result
 
 
-def _child(directory: Path, changed: int, seed: int) -> dict[str, float]:
+def _child(directory: Path, changed: int, seed: int, wanted: str) -> dict[str, float]:
     command = [sys.executable, str(Path(__file__).resolve()), "--measure", str(directory),
-               "--changed", str(changed), "--seed", str(seed)]
+               "--changed", str(changed), "--seed", str(seed), "--references", wanted]
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"config_cpu --measure failed:\n{done.stderr[-2000:]}")
@@ -248,34 +268,43 @@ def _child(directory: Path, changed: int, seed: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--meters", type=int, default=10_000)
-    parser.add_argument("--files", type=int, default=10)
+    parser.add_argument("--files", default="10",
+                        help="files the meters are spread over; several: 1,10000")
     parser.add_argument("--changed", type=int, default=100, help="remote meters that differ")
     parser.add_argument("--repeat", type=int, default=5, help="fresh processes, median kept")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--style", choices=["flow", "block"], default="flow",
                         help="clauses, aggregation and metadata as {...} (flow) or in block style")
+    parser.add_argument("--references", choices=["all", "yaml", "none"], default="all",
+                        help="all; yaml: the C loader and json.loads only; none")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # one child's run
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.changed, args.seed)))
+        print(json.dumps(measure(args.measure, args.changed, args.seed, args.references)))
         return
+    layouts = [int(n) for n in args.files.split(",")]
     with tempfile.TemporaryDirectory(prefix="polar-meters-bench-") as tmp:
-        directory = Path(tmp)
-        write_files(directory, args.meters, args.files, args.seed, args.style)
-        size = sum(p.stat().st_size for p in directory.iterdir())
-        runs = [_child(directory, args.changed, args.seed) for _ in range(max(1, args.repeat))]
-    result = {
-        "bench": "config_cpu",
-        "style": args.style,
-        "meters": int(runs[0]["meters_loaded"]),
-        "files": args.files,
-        "yaml_bytes": size,
-        "changed": args.changed,
-        "processes": len(runs),
-        **summarise(runs),
-        "python": sys.version.split()[0],
-    }
-    print(json.dumps(result))
+        directories = [Path(tmp) / f"files-{files}" for files in layouts]
+        for directory, files in zip(directories, layouts, strict=True):
+            directory.mkdir()
+            write_files(directory, args.meters, files, args.seed, args.style)
+        runs: list[list[dict[str, float]]] = [[] for _ in layouts]
+        for _ in range(max(1, args.repeat)):  # the layouts take turns
+            for directory, layout_runs in zip(directories, runs, strict=True):
+                layout_runs.append(_child(directory, args.changed, args.seed, args.references))
+        sizes = [sum(p.stat().st_size for p in d.iterdir()) for d in directories]
+    for files, size, layout_runs in zip(layouts, sizes, runs, strict=True):
+        print(json.dumps({
+            "bench": "config_cpu",
+            "style": args.style,
+            "meters": int(layout_runs[0]["meters_loaded"]),
+            "files": files,
+            "yaml_bytes": size,
+            "changed": args.changed,
+            "processes": len(layout_runs),
+            **summarise(layout_runs),
+            "python": sys.version.split()[0],
+        }))
 
 
 if __name__ == "__main__":
