@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconciler.apply.applier import ApplyResult, Outcome, apply_plan
@@ -31,10 +32,11 @@ from reconciler.environments import (
     environment_meters,
     environment_target,
 )
-from reconciler.errors import InvalidConfiguration, UserError
+from reconciler.errors import InvalidConfiguration, PolarAPIError, UserError
 from reconciler.gcpause import gc_paused
 from reconciler.model import RemoteMeter, remote_from_api
 from reconciler.plan import document as planfile
+from reconciler.plan.live import LiveAnswers, LiveOptions, Question, live_questions
 from reconciler.plan.locks import (
     ALLOW_PREDICTED,
     LOCK_SENSITIVE,
@@ -48,8 +50,10 @@ from reconciler.plan.planner import make_plan
 from reconciler.plan.staleness import stale_reasons
 from reconciler.plan.targeting import NO_TARGETING, Targeting
 from reconciler.plan.types import LockState, Plan
+from reconciler.polar.events import NO_EVENTS, ask_all, event_names, skipped_because
 from reconciler.polar.identity import match_meters
 from reconciler.polar.servers import Target, resolve_target
+from reconciler.timestamps import json_timestamp
 
 #: ``step(done, total)``: how far a long stage has come.
 Step = Callable[[int, int], None]
@@ -103,6 +107,7 @@ class PlanRequest:
     targeting: Targeting = NO_TARGETING
     preview: Callable[[Plan], Any] | None = None  # plan --events
     strict: bool = False  # --strict: every configuration warning is an error
+    live: LiveOptions | None = None  # the review against recent events; None: --no-live
 
 
 # -- stage 1 + 2: the configuration --------------------------------------------------------
@@ -205,6 +210,31 @@ def read_locks(target: Target, candidates: Sequence[str], reporter: Reporter) ->
             return dict(zip(candidates, pool.map(state, candidates)))
 
 
+def read_live(
+    target: Target, questions: Sequence[Question], options: LiveOptions, reporter: Reporter
+) -> LiveAnswers:
+    """Ask Polar how many recent events each new or changed filter matches (the first
+    --live-limit of them), and which event names it has seen. A token that cannot read
+    events, or any other failure of these reads, skips the review with one line: it is
+    advice, never a reason to fail the plan."""
+    end = datetime.now(UTC).replace(microsecond=0)
+    start, end_text = json_timestamp(end - timedelta(days=options.days)), json_timestamp(end)
+    asked = tuple(questions[: options.limit])
+    answers = LiveAnswers(options, start, end_text, asked, skipped=len(questions) - len(asked))
+    if not asked:
+        return answers
+    label = "Counting the recent events of new and changed filters"
+    try:
+        with target.client() as client, reporter.progress(label, "meters") as step:
+            names = event_names(client)
+            if not names:
+                return replace(answers, names=names, unavailable=NO_EVENTS)
+            counts = ask_all(client, asked, start, end_text, step)
+    except PolarAPIError as exc:
+        return replace(answers, unavailable=skipped_because(exc))
+    return replace(answers, counts=counts, names=names)
+
+
 # -- stage 4: the plan ---------------------------------------------------------------------
 
 def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | None = None) -> Planned:
@@ -222,8 +252,13 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
         target = connect(connection, config.organization_id)
         remote = read_remote(target, reporter)
         planned = request.targeting.select(meters)
-        matched = match_meters(planned, remote, {d.key for d in meters})  # once: both use it
+        configured = {d.key for d in meters}
+        matched = match_meters(planned, remote, configured)  # once: every use below takes it
         locks = read_locks(target, lock_candidates(planned, remote, matched=matched), reporter)
+        live = None
+        if request.live is not None:
+            questions = live_questions(planned, remote, matched=matched)
+            live = read_live(target, questions, request.live, reporter)
         plan = make_plan(
             meters,
             remote,
@@ -241,6 +276,7 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
             config_digest=config.digest,
             preview=request.preview,
             matched=matched,
+            live=live,
         )
     return Planned(target, plan, remote, config)
 
@@ -327,5 +363,5 @@ def apply_run(planned: Planned, on_outcome: Callable[[Outcome], None] = lambda _
 __all__ = [
     "Connection", "PlanRequest", "Planned", "Reporter", "apply_run", "check_appliable",
     "config_paths", "connect", "current_organization", "load_valid_config", "parse_remote",
-    "plan_run", "read_locks", "read_remote", "saved_plan_run"
+    "plan_run", "read_live", "read_locks", "read_remote", "saved_plan_run"
 ]

@@ -24,6 +24,13 @@ from reconciler.errors import PlanError
 from reconciler.files import write_text
 from reconciler.pipeline import PlanRequest, plan_run
 from reconciler.plan import document as planfile
+from reconciler.plan.live import (
+    DEFAULT_LIMIT,
+    DEFAULT_THRESHOLD,
+    DEFAULT_WINDOW,
+    WINDOWS,
+    LiveOptions,
+)
 from reconciler.plan.targeting import Targeting
 from reconciler.plan.types import Plan
 from reconciler.render.diagnostics import github_annotation, plan_annotations
@@ -63,6 +70,36 @@ from reconciler.usage.preview import make_preview
     help="Sample events (.jsonl, or a .json/.yaml list): show what each changed filter or "
     "aggregation makes of them, total and matched events, before → after. Read locally.",
 )
+@click.option(
+    "--window",
+    type=click.Choice(list(WINDOWS)),
+    default=DEFAULT_WINDOW,
+    show_default=True,
+    help="Review each new or changed filter against the organization's events of this last "
+    "span, counted by Polar (needs events:read).",
+)
+@click.option(
+    "--live-limit",
+    type=click.IntRange(min=0),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    metavar="N",
+    help="Review at most N new or changed filters (3 requests each); the plan says how many "
+    "it skipped.",
+)
+@click.option(
+    "--live-threshold",
+    type=click.FloatRange(min=0, max=100),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    metavar="PERCENT",
+    help="Flag a filter change that drops or adds more than this share of the events.",
+)
+@click.option(
+    "--no-live",
+    is_flag=True,
+    help="Skip the review against recent events: no events request is sent.",
+)
 @with_prune_options
 @targeting_options
 @strict_option
@@ -75,6 +112,10 @@ def command(
     out: str | None,
     detailed_exitcode: bool,
     events_path: str | None,
+    window: str,
+    live_limit: int,
+    live_threshold: float,
+    no_live: bool,
     prune: bool,
     max_archive: int,
     target: tuple[str, ...],
@@ -90,9 +131,10 @@ def command(
     if events_path:  # read first: a bad events file stops the run before any request
         events = load_events_option(events_path)
         preview = functools.partial(make_preview, events=events, source=events_path)
+    live = None if no_live else LiveOptions(window, live_limit, live_threshold)
     request = PlanRequest(paths, prune=prune, max_archive=max_archive,
                           targeting=Targeting(target, exclude), preview=preview,
-                          strict=strict)
+                          strict=strict, live=live)
     try:
         if several_environments(ctx):  # one section (and with --out DIR, one file) each
             plans = plan_environments(request, connections(ctx), reporter(ctx, fmt), out)

@@ -27,6 +27,7 @@ from reconciler import __version__
 from reconciler.errors import UserError
 from reconciler.model import TAG_KEY, DesiredMeter, Location, RemoteMeter
 from reconciler.plan.diff import ABSENT, FieldChange, diff_specs, same
+from reconciler.plan.live import review_from_document
 from reconciler.plan.planner import create_body, update_body
 from reconciler.plan.targeting import Targeting
 from reconciler.plan.types import (
@@ -147,6 +148,7 @@ def to_document(plan: Plan, created_at: datetime | None = None) -> dict[str, Any
             }
             for f in plan.seen
         ],
+        "live": plan.live.document() if plan.live is not None else None,
     }
     if plan.preview is not None:  # optional: only with `plan --events`
         document["preview"] = plan.preview.document()
@@ -217,6 +219,7 @@ def from_document(doc: Any, source: str = "plan file") -> Plan:
                 )
                 for f in doc["remote_meters"]
             ],
+            live=review_from_document(doc.get("live")),
         )
         plan.actions = [_load_action(a) for a in doc["actions"]]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -17,6 +17,8 @@ from reconciler.errors import MOST_SHOWN, PlanError
 from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter
 from reconciler.plan.bodies import create_body, update_body
 from reconciler.plan.diff import ABSENT, FieldChange, diff_specs
+from reconciler.plan.impact import review
+from reconciler.plan.live import LiveAnswers
 from reconciler.plan.locks import Locks, with_locks
 from reconciler.plan.targeting import NO_TARGETING, Targeting
 from reconciler.plan.types import Action, ActionKind, Fingerprint, Plan, RemoteRef, Request
@@ -282,6 +284,7 @@ def make_plan(
     config_digest: str | None = None,
     preview: Callable[[Plan], Preview] | None = None,
     matched: dict[str, Match] | None = None,
+    live: LiveAnswers | None = None,
 ) -> Plan:
     """Compare the configuration with Polar's meters. No I/O.
 
@@ -295,6 +298,8 @@ def make_plan(
     ``preview``: what to make of the plan's changes over sample events (``plan --events``).
     ``matched``: ``match_meters`` of the planned meters against REMOTE when the caller has
     made it already (the pipeline, for the lock candidates): made here otherwise.
+    ``live``: what Polar said of the recent events of the meters
+    :func:`~reconciler.plan.live.live_questions` named (the plan's live review).
     """
     planned = targeting.select(desired)
     if matched is None:
@@ -322,5 +327,6 @@ def make_plan(
         environment=environment,
         config_digest=config_digest,
         config_files=list(config_files),
+        live=review(live) if live is not None else None,
     )
     return replace(plan, preview=preview(plan)) if preview is not None else plan

@@ -11,6 +11,7 @@ from reconciler.plan.diff import FieldChange
 from reconciler.plan.targeting import NO_TARGETING, Targeting
 
 if TYPE_CHECKING:
+    from reconciler.plan.live import LiveReview
     from reconciler.usage.preview import Preview
 
 ActionKind = Literal["create", "update", "adopt", "archive", "unarchive"]
@@ -116,6 +117,7 @@ class Plan:
     targeting: Targeting = NO_TARGETING  # --target/--exclude
     left_out: int = 0  # configured meters the targeting left out of the plan
     preview: Preview | None = None  # `plan --events`: computed after planning (preview.py)
+    live: LiveReview | None = None  # the review against recent events (live.py); None: not made
 
     def count(self, kind: ActionKind) -> int:
         return sum(1 for a in self.actions if a.kind == kind)

@@ -336,6 +336,10 @@ class PolarClient:
     def get_meter(self, meter_id: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/meters/{meter_id}")
 
+    def get(self, path: str, params: list[tuple[str, str | int]]) -> Any:
+        """A read (events, products, benefits: see events.py, holders.py)."""
+        return self._request("GET", path, params=params)
+
     def send(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         """Send one planned request as it is written in the plan."""
         return self._request(method, path, json=body)

@@ -13,6 +13,7 @@ import re
 from reconciler.plan.locks import ALLOW_PREDICTED, predicted_locks
 from reconciler.plan.types import Action, Plan
 from reconciler.render.changes import change_lines
+from reconciler.render.live import markdown_block, markdown_head
 from reconciler.render.preview import preview_markdown
 from reconciler.render.text import create_lines, targeting_line
 
@@ -26,7 +27,7 @@ def _fence(body: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _details(action: Action) -> str:
+def _details(action: Action, live: str = "") -> str:
     if action.kind == "create":
         lines = [f"+ {path}: {text}" for path, text in create_lines(action)]
     else:
@@ -48,7 +49,7 @@ def _details(action: Action) -> str:
         kind = "WARNING" if action.lock == "predicted" else "NOTE"
         extra = f"\n> [!{kind}]\n> {html.escape(action.caveat)}\n"
     return (
-        f"<details><summary>{summary}</summary>\n{extra}\n{fence}diff\n{body}\n{fence}\n\n</details>"
+        f"<details><summary>{summary}</summary>\n{extra}{live}\n{fence}diff\n{body}\n{fence}\n\n</details>"
     )
 
 
@@ -117,6 +118,7 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
             "",
         ]
     head += _lock_notes(plan)
+    head += markdown_head(plan)
     if plan.preview is not None:
         head += preview_markdown(plan.preview)
     if not plan.has_changes:
@@ -125,7 +127,7 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     if plan.targeting.active:
         head += [f"> {targeting_line(plan)}", ""]
     text = "\n".join(head)
-    blocks = [_details(a) for a in plan.actions]
+    blocks = [_details(a, markdown_block(plan, a)) for a in plan.actions]
     reserve = 200  # room for the "left out" line
     shown = 0
     for block in blocks:

@@ -10,6 +10,7 @@ from reconciler.plan.diff import format_path, is_clause
 from reconciler.plan.locks import ALLOW_PREDICTED, predicted_locks
 from reconciler.plan.types import Action, Plan
 from reconciler.render.changes import change_lines, clause_text, value_text
+from reconciler.render.live import action_live_lines, plan_live_lines
 from reconciler.render.preview import preview_lines
 from reconciler.render.style import Styler
 
@@ -72,8 +73,9 @@ def summary(plan: Plan) -> str:
     )
 
 
-def action_lines(action: Action, s: Styler) -> list[str]:
-    """One action: its head line, each field it sets or changes, its error or warning."""
+def action_lines(action: Action, s: Styler, extra: list[str] | None = None) -> list[str]:
+    """One action: its head line, each field it sets or changes, EXTRA lines (the live
+    review's), its error or warning."""
     symbol, colour = SYMBOLS[action.kind]
     ident = f" ({action.meter_id})" if action.meter_id else ""
     note = f" — {action.note}" if action.note else ""
@@ -85,6 +87,7 @@ def action_lines(action: Action, s: Styler) -> list[str]:
         out += [s(f"      + {path}: {text}", fg="green") for path, text in create_lines(action)]
     else:
         out += [s(f"      {sign} {text}", fg=hue) for sign, hue, text in change_lines(action.changes)]
+    out += extra or []
     if action.problem:
         out.append(s(f"      ! error: {action.problem}", fg="red", bold=True))
     if action.caveat:
@@ -143,7 +146,8 @@ def render_text(plan: Plan, color: bool = False) -> str:
     if plan.has_changes:
         out += ["polar-meters will perform the following actions:", ""]
     for action in plan.actions:
-        out += action_lines(action, s)
+        out += action_lines(action, s, action_live_lines(plan, action, s))
+    out += plan_live_lines(plan, s)
     if plan.preview is not None:
         out += [*preview_lines(plan.preview), ""]
     out.append(s(summary(plan), bold=True))

@@ -125,7 +125,7 @@ def test_server_errors_on_reads_are_retried_then_reported(config: Path) -> None:
 def test_a_read_retried_after_a_server_error_succeeds(config: Path) -> None:
     answers = [Canned(500, "Internal Server Error"), Canned(503, "busy"), Canned(200, page())]
     with fake_polar({LIST: answers}) as server:
-        result = run(server, "plan", str(config))
+        result = run(server, "plan", "--no-live", str(config))
     assert result.code == 0, result.text
     assert "1 to create" in result.out and len(server.requests("GET")) == 3
 
@@ -133,7 +133,7 @@ def test_a_read_retried_after_a_server_error_succeeds(config: Path) -> None:
 def test_retry_after_is_honoured_by_every_request(config: Path) -> None:
     answers = [Canned(429, b"", {"retry-after": "1"}), Canned(200, page())]
     with fake_polar({LIST: answers}) as server:
-        result = run(server, "plan", str(config))
+        result = run(server, "plan", "--no-live", str(config))
     assert result.code == 0, result.text
     first, second = server.seen
     assert second.at - first.at >= 1.0  # not the 0.01 s backoff: Polar's retry-after
