@@ -133,11 +133,8 @@ class _Tree:
                 self.walk(before[k], after[k], [*pa, k], [*pb, k])
 
     def _lists(self, before: list[Any], after: list[Any], pa: Path, pb: Path) -> None:
-        matcher = SequenceMatcher(None, [_key(v) for v in before], [_key(v) for v in after],
-                                  autojunk=False)
-        for op, i1, i2, j1, j2 in matcher.get_opcodes():
-            if op == "equal":
-                continue
+        for i1, i2, j1, j2 in _unequal_stretches([_key(v) for v in before],
+                                                 [_key(v) for v in after]):
             pairs = dict(_pairs(before[i1:i2], after[j1:j2]))
             paired_b = {j: i for i, j in pairs.items()}
             for j in range(j2 - j1):
@@ -168,6 +165,41 @@ class _Tree:
         out += [(seq, pa, FieldChange(format_path(pa), value, ABSENT))
                 for index, (seq, pa, value) in enumerate(self.removed) if index not in moved]
         return out
+
+
+# Above this many cells the exact alignment gives way to difflib's (which can report a
+# needless move when a list repeats an item); filters' lists are a few clauses long.
+_EXACT_CELLS = 250_000
+
+
+def _unequal_stretches(a: list[str], b: list[str]) -> list[tuple[int, int, int, int]]:
+    """The stretches (i1, i2, j1, j2) where two lists differ, between the items of a longest
+    common subsequence: the fewest removals and additions, so one inserted item is one
+    addition even among repeated items."""
+    if len(a) * len(b) > _EXACT_CELLS:
+        matcher = SequenceMatcher(None, a, b, autojunk=False)
+        return [(i1, i2, j1, j2) for op, i1, i2, j1, j2 in matcher.get_opcodes()
+                if op != "equal"]
+    n, m = len(a), len(b)
+    best = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            best[i][j] = (best[i + 1][j + 1] + 1 if a[i] == b[j]
+                          else max(best[i + 1][j], best[i][j + 1]))
+    out, i, j, si, sj = [], 0, 0, 0, 0
+    while i < n and j < m:
+        if a[i] == b[j]:
+            if (si, sj) != (i, j):
+                out.append((si, i, sj, j))
+            i, j = i + 1, j + 1
+            si, sj = i, j
+        elif best[i + 1][j] > best[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    if (si, sj) != (n, m):
+        out.append((si, n, sj, m))
+    return out
 
 
 def _likeness(a: Any, b: Any) -> int:

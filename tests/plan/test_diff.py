@@ -195,3 +195,15 @@ def test_one_inserted_clause_is_one_addition(before: dict[str, Any], data: st.Da
                                   "clauses": [*clauses[:index], new, *clauses[index:]]}}
     [change] = diff_specs(before, after)
     assert change.kind == "add" and same(change.after, new)
+
+
+def test_an_insert_among_repeated_clauses_is_one_addition_not_a_move() -> None:
+    """difflib's longest block can align repeated clauses crosswise and report a needless
+    move; the alignment is a longest common subsequence, so the insert is the only change."""
+    same_clause = clause("y", False, "ne")
+    before = spec(filter={"conjunction": "and", "clauses": [same_clause] * 3})
+    new = clause("fresh", 1)
+    after = spec(filter={"conjunction": "and",
+                         "clauses": [same_clause, new, same_clause, same_clause]})
+    [change] = diff_specs(before, after)
+    assert change.kind == "add" and change.path == "filter.clauses[1]" and same(change.after, new)
