@@ -25,6 +25,11 @@ NAME_MIN_LENGTH = 3
 #: ``custom_multiplier`` is a BIGINT column.
 BIGINT_MAX = 2**63 - 1
 
+#: A meter's or organization's id: Polar's ids are UUIDs of version 4 (another version: 422
+#: ``uuid_version``). The schemas' ``pattern`` says it anchored, as JSON Schema needs.
+UUID4 = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
+UUID4_PATTERN = f"^{UUID4}$"
+
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "like", "not_like")
 ORDER_OPERATORS = ("gt", "gte", "lt", "lte")
 LIKE_OPERATORS = ("like", "not_like")
@@ -101,6 +106,14 @@ SCHEMA_RULES: dict[str, Any] = {
     "/definitions/metadata/additionalProperties/minLength": METADATA_STRING_MIN,
     "/definitions/metadata/additionalProperties/maxLength": METADATA_STRING_MAX,
     "/definitions/metadata/allOf/0/maxProperties": METADATA_MAX_KEYS - OWN_METADATA_KEYS,
+    "/properties/organization_id/pattern": UUID4_PATTERN,
+    "/definitions/meter/properties/id/pattern": UUID4_PATTERN,
+    "/definitions/meter/properties/id/additionalProperties/pattern": UUID4_PATTERN,
+}
+
+#: The same for the project file's schema (schemas/project.schema.json).
+PROJECT_SCHEMA_RULES: dict[str, Any] = {
+    "/definitions/environment/properties/organization_id/pattern": UUID4_PATTERN,
 }
 
 
@@ -112,11 +125,11 @@ def _step(node: Any, part: str) -> Any:
     return node[int(part)] if isinstance(node, list) else node[part]
 
 
-def with_rules(schema: dict[str, Any]) -> dict[str, Any]:
+def with_rules(schema: dict[str, Any], rules: dict[str, Any] | None = None) -> dict[str, Any]:
     """``schema`` with every :data:`SCHEMA_RULES` value written in (a copy). KeyError or
     IndexError when a place no longer exists: the schema was restructured, update the pointer."""
     result = copy.deepcopy(schema)
-    for pointer, value in SCHEMA_RULES.items():
+    for pointer, value in (SCHEMA_RULES if rules is None else rules).items():
         *path, last = _parts(pointer)
         node: Any = result
         for part in path:
@@ -128,10 +141,11 @@ def with_rules(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def schema_differences(schema: dict[str, Any]) -> list[str]:
-    """One line per place where ``schema`` does not say what these rules say."""
+def schema_differences(schema: dict[str, Any], rules: dict[str, Any] | None = None) -> list[str]:
+    """One line per place where ``schema`` does not say what these rules (by default
+    :data:`SCHEMA_RULES`) say."""
     found = []
-    for pointer, value in SCHEMA_RULES.items():
+    for pointer, value in (SCHEMA_RULES if rules is None else rules).items():
         node: Any = schema
         try:
             for part in _parts(pointer):

@@ -49,3 +49,25 @@ def test_emulator_refuses_what_the_rules_refuse() -> None:
         assert list(exc.errors[0]["loc"][-2:]) == ["value", "constrained-str"]
     else:
         raise AssertionError("a clause value over the limit was accepted")
+
+
+PROJECT_SCHEMA = SCHEMA.with_name("project.schema.json")
+
+
+def test_committed_project_schema_says_what_the_rules_say() -> None:
+    committed = json.loads(PROJECT_SCHEMA.read_text(encoding="utf-8"))
+    assert schema_differences(committed, rules.PROJECT_SCHEMA_RULES) == []
+    assert with_rules(committed, rules.PROJECT_SCHEMA_RULES) == committed
+
+
+def test_one_uuid_rule_for_the_schemas_and_the_pins() -> None:
+    """The id pattern the schemas check is the one identity and saved plans use."""
+    from reconciler.polar.identity import UUID
+
+    sample = "2f1c3a9e-8d4b-4c1e-9f7a-5b6d2e8c0a13"
+    assert UUID.fullmatch(sample) and not UUID.fullmatch(sample.replace("-4c1e-", "-1c1e-"))
+    changed = _committed()
+    changed["definitions"]["meter"]["properties"]["id"]["pattern"] = "^.*$"
+    assert schema_differences(changed) == [
+        ("/definitions/meter/properties/id/pattern: '^.*$', but reconciler/rules.py says "
+         f"{rules.UUID4_PATTERN!r}")]

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from reconciler.errors import PlanError, PolarAPIError, UserError
 from reconciler.model import DesiredMeter, Location, RemoteMeter, remote_from_api
+from reconciler.rules import UUID4
 
 if TYPE_CHECKING:
     from reconciler.config.types import Config
     from reconciler.polar.client import PolarClient
 
-UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}")
+UUID = re.compile(UUID4)
 
 How = Literal["tag", "pin", "name"]
 
