@@ -36,6 +36,7 @@ from reconciler.errors import InvalidConfiguration, PolarAPIError, UserError
 from reconciler.gcpause import gc_paused
 from reconciler.model import RemoteMeter, remote_from_api
 from reconciler.plan import document as planfile
+from reconciler.plan.archives import ArchiveHolders, archive_candidates
 from reconciler.plan.live import LiveAnswers, LiveOptions, Question, live_questions
 from reconciler.plan.locks import (
     ALLOW_PREDICTED,
@@ -51,6 +52,7 @@ from reconciler.plan.staleness import stale_reasons
 from reconciler.plan.targeting import NO_TARGETING, Targeting
 from reconciler.plan.types import LockState, Plan
 from reconciler.polar.events import NO_EVENTS, ask_all, event_names, skipped_because
+from reconciler.polar.holders import read_holders
 from reconciler.polar.identity import match_meters
 from reconciler.polar.servers import Target, resolve_target
 from reconciler.timestamps import json_timestamp
@@ -235,6 +237,20 @@ def read_live(
     return replace(answers, counts=counts, names=names)
 
 
+def read_archive_holders(
+    target: Target, meter_ids: Sequence[str], reporter: Reporter
+) -> ArchiveHolders | None:
+    """The active products and meter-credit benefits that hold any of these meters (to be
+    archived): None when there is none to archive, and then nothing is read."""
+    if not meter_ids:
+        return None
+    label = "Reading the products and benefits that may hold archived meters"
+    with target.client() as client, reporter.progress(label, "lists") as step:
+        holders = read_holders(client, set(meter_ids))
+        step(2, 2)
+        return holders
+
+
 # -- stage 4: the plan ---------------------------------------------------------------------
 
 def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | None = None) -> Planned:
@@ -259,6 +275,9 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
         if request.live is not None:
             questions = live_questions(planned, remote, matched=matched)
             live = read_live(target, questions, request.live, reporter)
+        archived = archive_candidates(planned, remote, configured, request.prune,
+                                      request.resolve_duplicates)
+        holders = read_archive_holders(target, archived, reporter)
         plan = make_plan(
             meters,
             remote,
@@ -277,6 +296,7 @@ def plan_run(request: PlanRequest, connection: Connection, reporter: Reporter | 
             preview=request.preview,
             matched=matched,
             live=live,
+            holders=holders,
         )
     return Planned(target, plan, remote, config)
 
@@ -363,5 +383,5 @@ def apply_run(planned: Planned, on_outcome: Callable[[Outcome], None] = lambda _
 __all__ = [
     "Connection", "PlanRequest", "Planned", "Reporter", "apply_run", "check_appliable",
     "config_paths", "connect", "current_organization", "load_valid_config", "parse_remote",
-    "plan_run", "read_live", "read_locks", "read_remote", "saved_plan_run"
+    "plan_run", "read_archive_holders", "read_live", "read_locks", "read_remote", "saved_plan_run"
 ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.apply.duplicates import created_meanwhile, resolve_concurrent_creates
 from reconciler.errors import PolarAPIError
+from reconciler.plan.archives import refusal_text
 from reconciler.plan.types import Action, Plan
 from reconciler.polar.client import OutcomeUnknown, PolarClient
 from reconciler.polar.ratelimit import Cancelled
@@ -108,6 +109,9 @@ def safe_create(client: PolarClient, action: Action) -> tuple[dict[str, Any], st
 
 def run_action(client: PolarClient, action: Action) -> Outcome:
     req = action.request
+    if action.held_by:  # the plan showed it refused ahead: its request is never sent
+        return Outcome(action, ok=False, meter_id=action.meter_id,
+                       error=f"not sent: {refusal_text(action.held_by)}")
     try:
         if req.method == "POST":
             response, note = safe_create(client, action)

@@ -26,6 +26,7 @@ from typing import Any
 from reconciler import __version__
 from reconciler.errors import UserError
 from reconciler.model import TAG_KEY, DesiredMeter, Location, RemoteMeter
+from reconciler.plan.archives import holder_from_document
 from reconciler.plan.diff import ABSENT, FieldChange, diff_specs, same
 from reconciler.plan.live import review_from_document
 from reconciler.plan.planner import create_body, update_body
@@ -74,6 +75,7 @@ def _action(action: Action) -> dict[str, Any]:
         "lock": action.lock,
         "problem": action.problem,
         "caveat": action.caveat,
+        "held_by": [h.document() for h in action.held_by],
         "before": action.before,
         "after": action.after,
         "changes": [_change(c) for c in action.changes],
@@ -109,6 +111,7 @@ def actions_digest(plan: Plan) -> str:
                             "body": a.request.body},
             }
             for a in plan.actions
+            if not a.held_by  # refused ahead: never sent
         ),
         key=lambda item: (str(item["key"]), str(item["action"])),
     )
@@ -264,6 +267,7 @@ def _load_action(a: dict[str, Any]) -> Action:
         lock=_lock(a.get("lock")),
         problem=a.get("problem"),
         caveat=a.get("caveat"),
+        held_by=tuple(holder_from_document(h) for h in a.get("held_by") or ()),
     )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import MOST_SHOWN, PlanError
 from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter
+from reconciler.plan.archives import ArchiveHolders, with_holders
 from reconciler.plan.bodies import create_body, update_body
 from reconciler.plan.diff import ABSENT, FieldChange, diff_specs
 from reconciler.plan.impact import review
@@ -285,6 +286,7 @@ def make_plan(
     preview: Callable[[Plan], Preview] | None = None,
     matched: dict[str, Match] | None = None,
     live: LiveAnswers | None = None,
+    holders: ArchiveHolders | None = None,
 ) -> Plan:
     """Compare the configuration with Polar's meters. No I/O.
 
@@ -300,6 +302,9 @@ def make_plan(
     made it already (the pipeline, for the lock candidates): made here otherwise.
     ``live``: what Polar said of the recent events of the meters
     :func:`~reconciler.plan.live.live_questions` named (the plan's live review).
+    ``holders``: the products and benefits that hold the meters
+    :func:`~reconciler.plan.archives.archive_candidates` named (their archives are refused
+    ahead).
     """
     planned = targeting.select(desired)
     if matched is None:
@@ -313,7 +318,7 @@ def make_plan(
     plan = Plan(
         server=server,
         organization_id=organization_id,
-        actions=with_locks(actions + pruned + resolved, locks),
+        actions=with_holders(with_locks(actions + pruned + resolved, locks), holders),
         unchanged=unchanged,
         unmanaged=unmanaged,
         missing=missing,

@@ -11,6 +11,7 @@ from reconciler.plan.diff import FieldChange
 from reconciler.plan.targeting import NO_TARGETING, Targeting
 
 if TYPE_CHECKING:
+    from reconciler.plan.archives import Holder
     from reconciler.plan.live import LiveReview
     from reconciler.usage.preview import Preview
 
@@ -46,6 +47,8 @@ class Action:
     lock: LockState | None = None  # confirmed (422 seen), predicted (events match), unknown
     problem: str | None = None  # set when Polar would refuse this action: apply refuses the plan
     caveat: str | None = None  # set when Polar may refuse it (lock state unknown)
+    # an archive a product or benefit holds (archives.py): refused ahead, apply never sends it
+    held_by: tuple[Holder, ...] = ()
 
     @property
     def changed_fields(self) -> set[str]:

@@ -12,6 +12,7 @@ import re
 
 from reconciler.plan.locks import ALLOW_PREDICTED, predicted_locks
 from reconciler.plan.types import Action, Plan
+from reconciler.render.archives import held_markdown, held_markdown_head
 from reconciler.render.changes import change_lines
 from reconciler.render.live import markdown_block, markdown_head
 from reconciler.render.preview import preview_markdown
@@ -118,6 +119,7 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
             "",
         ]
     head += _lock_notes(plan)
+    head += held_markdown_head(plan)
     head += markdown_head(plan)
     if plan.preview is not None:
         head += preview_markdown(plan.preview)
@@ -127,7 +129,7 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     if plan.targeting.active:
         head += [f"> {targeting_line(plan)}", ""]
     text = "\n".join(head)
-    blocks = [_details(a, markdown_block(plan, a)) for a in plan.actions]
+    blocks = [_details(a, markdown_block(plan, a) + held_markdown(a)) for a in plan.actions]
     reserve = 200  # room for the "left out" line
     shown = 0
     for block in blocks:

@@ -9,6 +9,7 @@ from typing import Any
 from reconciler.plan.diff import format_path, is_clause
 from reconciler.plan.locks import ALLOW_PREDICTED, predicted_locks
 from reconciler.plan.types import Action, Plan
+from reconciler.render.archives import held_lines, held_summary_lines
 from reconciler.render.changes import change_lines, clause_text, value_text
 from reconciler.render.live import action_live_lines, plan_live_lines
 from reconciler.render.preview import preview_lines
@@ -146,9 +147,10 @@ def render_text(plan: Plan, color: bool = False) -> str:
     if plan.has_changes:
         out += ["polar-meters will perform the following actions:", ""]
     for action in plan.actions:
-        out += action_lines(action, s, action_live_lines(plan, action, s))
+        out += action_lines(action, s, action_live_lines(plan, action, s) + held_lines(action, s))
     out += plan_live_lines(plan, s)
     if plan.preview is not None:
         out += [*preview_lines(plan.preview), ""]
     out.append(s(summary(plan), bold=True))
-    return "\n".join(out + lock_lines(plan, s) + left_alone_lines(plan, s))
+    return "\n".join(out + lock_lines(plan, s) + held_summary_lines(plan, s)
+                     + left_alone_lines(plan, s))

@@ -64,8 +64,13 @@ def test_archive_refused_by_the_server_reported_while_other_actions_succeed(api:
         METERS.replace("name: Alpha", "name: Alpha renamed")
         .replace("  beta:\n    name: Beta\n", "  beta:\n    name: Beta\n    archived: true\n")
     )
-    run = invoke("apply", "--auto-approve", str(config), env=api.env)
+    # a token that cannot read products: the plan cannot tell (it would refuse it ahead, see
+    # test_archive_holders.py), so the archive is sent and Polar refuses it
+    api.emu.core.add_token("polar_oat_no_products", ["meters:read", "meters:write", "events:read"])
+    env = {**api.env, "POLAR_ACCESS_TOKEN": "polar_oat_no_products"}
+    run = invoke("apply", "--auto-approve", str(config), env=env)
     assert run.code == 1, run.text
+    assert "may be refused if a product or benefit uses it" in run.out
     assert "alpha: updated" in run.out
     assert "beta: archive failed" in run.out
     assert "Cannot archive meter that is still attached to active products" in run.out
