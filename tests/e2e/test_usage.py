@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.model import TAG_KEY
-from tests.support.e2e import Api, cli, copy_examples, read_terminal
+from tests.support.e2e import Api, copy_examples, read_terminal
+from tests.support.inproc import invoke
 from tests.support.paths import ROOT
 
 WEEK = ("--start", "2026-10-01", "--end", "2026-10-07")
@@ -30,7 +31,7 @@ def api(emu, tmp_path: Path) -> Api:
     """The examples applied, and their sample events ingested."""
     api = Api(emu)
     meters = copy_examples(tmp_path)
-    assert cli("apply", "--auto-approve", str(meters), env=api.env).code == 0
+    assert invoke("apply", "--auto-approve", str(meters), env=api.env).code == 0
     events = sample(tmp_path, "llm.jsonl") + sample(tmp_path, "api.jsonl")
     for external_id in sorted({e["external_customer_id"] for e in events}):  # Polar's customers
         assert api.http.post("/_emulator/customers", json={"external_id": external_id}).is_success
@@ -43,7 +44,7 @@ def meter_id(api: Api, key: str) -> str:
 
 
 def test_quantities_text_is_plain_when_piped(api: Api) -> None:
-    run = cli("quantities", "llm-input-tokens", *WEEK, env=api.env)
+    run = invoke("quantities", "llm-input-tokens", *WEEK, env=api.env)
     assert run.code == 0, run.text
     lines = run.out.splitlines()
     assert lines[0] == (f'llm-input-tokens "LLM input tokens" ({meter_id(api, "llm-input-tokens")})'
@@ -56,7 +57,7 @@ def test_quantities_text_is_plain_when_piped(api: Api) -> None:
 
 
 def test_quantities_chart_of_unicode_blocks(api: Api) -> None:
-    run = cli("quantities", "llm-input-tokens", *WEEK, "--chart", env=api.env)
+    run = invoke("quantities", "llm-input-tokens", *WEEK, "--chart", env=api.env)
     assert run.code == 0, run.text
     rows = run.out.splitlines()[1:-1]
     bars = [row.split("  ")[1] for row in rows]
@@ -67,17 +68,17 @@ def test_quantities_chart_of_unicode_blocks(api: Api) -> None:
 
 
 def test_quantities_json_csv_and_filters(api: Api) -> None:
-    doc = json.loads(cli("quantities", "llm-input-tokens", *WEEK, "--format", "json", env=api.env).out)
+    doc = json.loads(invoke("quantities", "llm-input-tokens", *WEEK, "--format", "json", env=api.env).out)
     assert doc["meter"] == {"id": meter_id(api, "llm-input-tokens"), "key": "llm-input-tokens",
                             "name": "LLM input tokens"}
     assert [b["quantity"] for b in doc["quantities"]] == DAILY_INPUT
     assert doc["total"] == 23100
-    csv = cli("quantities", "llm-input-tokens", *WEEK, "--format", "csv", env=api.env).out
+    csv = invoke("quantities", "llm-input-tokens", *WEEK, "--format", "csv", env=api.env).out
     assert csv.splitlines()[:2] == ["timestamp,quantity", "2026-10-01T00:00:00Z,2650"]
-    acme = json.loads(cli("quantities", "llm-input-tokens", *WEEK, "--external-customer-id", "acme",
+    acme = json.loads(invoke("quantities", "llm-input-tokens", *WEEK, "--external-customer-id", "acme",
                           "--format", "json", env=api.env).out)
     assert acme["total"] == 4100
-    weekly = cli("quantities", "api-calls", "--start", "2026-10-01T00:00:00Z", "--end",
+    weekly = invoke("quantities", "api-calls", "--start", "2026-10-01T00:00:00Z", "--end",
                  "2026-10-31T23:00:00+00:00", "--interval", "week", "--timezone", "Europe/Paris",
                  env=api.env)
     assert weekly.code == 0, weekly.text
@@ -88,7 +89,7 @@ def test_quantities_json_csv_and_filters(api: Api) -> None:
 
 def test_quantities_sends_what_was_asked(api: Api) -> None:
     api.clear_requests()
-    cli("quantities", "api-calls", "--start", "2026-10-01", "--end", "2026-10-02T12:00:00",
+    invoke("quantities", "api-calls", "--start", "2026-10-01", "--end", "2026-10-02T12:00:00",
         "--timezone", "Asia/Tokyo", "--interval", "hour", "--customer-id",
         "2f1c3a9e-8d4b-4c1e-9f7a-5b6d2e8c0a13", env=api.env)
     sent = [r for r in api.requests() if r["path"].endswith("/quantities")]
@@ -119,7 +120,7 @@ def test_quantities_bad_input_is_one_line_before_any_request(
     api: Api, args: tuple[str, ...], message: str
 ) -> None:
     api.clear_requests()
-    run = cli("quantities", "api-calls", *args, env=api.env)
+    run = invoke("quantities", "api-calls", *args, env=api.env)
     assert (run.code, run.out, run.err) == (1, "", message + "\n")
     assert api.requests() == []
 
@@ -138,24 +139,24 @@ def test_quantities_resolves_a_key_by_tag_pin_name_or_id(api: Api, tmp_path: Pat
         "    aggregation: {func: count}\n"
     )
     for key in ("pinned", "by-name"):
-        run = cli("quantities", key, *WEEK, "-c", str(config), env=api.env)
+        run = invoke("quantities", key, *WEEK, "-c", str(config), env=api.env)
         assert run.code == 0, run.text
         assert f"({pinned['id']})" in run.out.splitlines()[0] and run.out.endswith("Total: 19\n")
-    by_id = cli("quantities", pinned["id"], *WEEK, env=api.env)
+    by_id = invoke("quantities", pinned["id"], *WEEK, env=api.env)
     assert by_id.code == 0 and by_id.out.endswith("Total: 19\n")
-    missing = cli("quantities", "pinned", *WEEK, env=api.env)
+    missing = invoke("quantities", "pinned", *WEEK, env=api.env)
     assert (missing.code, missing.err) == (1, (
         "Error: no meter is tagged with key 'pinned': apply the configuration first, pass the "
         "meter files with --config, or give the meter's id\n"))
-    gone = cli("quantities", "2f1c3a9e-8d4b-4c1e-9f7a-5b6d2e8c0a13", *WEEK, env=api.env)
+    gone = invoke("quantities", "2f1c3a9e-8d4b-4c1e-9f7a-5b6d2e8c0a13", *WEEK, env=api.env)
     assert gone.code == 1 and "not found (404)" in gone.err and "Traceback" not in gone.text
 
 
 def test_the_token_never_shows(api: Api) -> None:
-    run = cli("--debug", "quantities", "api-calls", *WEEK, env=api.env)
+    run = invoke("--debug", "quantities", "api-calls", *WEEK, env=api.env)
     assert run.code == 0 and "/quantities" in run.err
     assert api.emu.token not in run.text
-    run = cli("--debug", "customer-meters", env=api.env)
+    run = invoke("--debug", "customer-meters", env=api.env)
     assert run.code == 0 and api.emu.token not in run.text
 
 
@@ -167,7 +168,7 @@ def test_customer_meters_table(api: Api) -> None:
     r = api.http.post("/_emulator/customer-meters/credit",
                       json={"meter_id": meter, "external_customer_id": "acme", "units": 10})
     assert r.status_code < 300, r.text
-    run = cli("customer-meters", "api-calls", env=api.env)
+    run = invoke("customer-meters", "api-calls", env=api.env)
     assert run.code == 0, run.text
     assert run.out.splitlines() == [
         "customer  meter      consumed  credited  balance",
@@ -177,14 +178,14 @@ def test_customer_meters_table(api: Api) -> None:
         "3 customer meters.",
     ]
     # every customer has a customer meter on every active meter (7), 0 when nothing matched
-    every = cli("customer-meters", env=api.env).out.splitlines()
+    every = invoke("customer-meters", env=api.env).out.splitlines()
     assert len(every) == 1 + 21 + 1 and every[-1] == "21 customer meters."
     assert "initech   llm-input-tokens      12,150         0  -12,150" in every
     assert "globex    storage-gb                 0         0        0" in every
 
 
 def test_customer_meters_filters_and_formats(api: Api) -> None:
-    doc = json.loads(cli("customer-meters", "--external-customer-id", "globex", "--format", "json",
+    doc = json.loads(invoke("customer-meters", "--external-customer-id", "globex", "--format", "json",
                          env=api.env).out)
     assert [(r["customer"], r["meter"], r["consumed"]) for r in doc] == [
         ("globex", "active-users", 0), ("globex", "api-calls", 4),
@@ -193,11 +194,11 @@ def test_customer_meters_filters_and_formats(api: Api) -> None:
         ("globex", "storage-gb", 0),
     ]
     customer = doc[0]["customer_id"]
-    csv = cli("customer-meters", "search-queries", "--customer-id", customer, "--format", "csv",
+    csv = invoke("customer-meters", "search-queries", "--customer-id", customer, "--format", "csv",
               env=api.env).out.splitlines()
     assert csv[0] == "customer,customer_id,meter,meter_id,consumed,credited,balance"
     assert csv[1].startswith(f"globex,{customer},search-queries,") and len(csv) == 2
-    none = cli("customer-meters", "search-queries", "--external-customer-id", "nobody", env=api.env)
+    none = invoke("customer-meters", "search-queries", "--external-customer-id", "nobody", env=api.env)
     assert (none.code, none.out) == (0, "No customer meters for search-queries.\n")
 
 
@@ -209,7 +210,7 @@ def test_customer_meters_reads_every_page(api: Api) -> None:
                                                        "endpoint": "/v1/items"}}
                  for i in range(120)])
     api.clear_requests()
-    run = cli("customer-meters", "api-calls", "--format", "json", env=api.env)
+    run = invoke("customer-meters", "api-calls", "--format", "json", env=api.env)
     assert run.code == 0, run.text
     assert len(json.loads(run.out)) == 123
     pages = [dict(r["query"])["page"] for r in api.requests() if r["path"] == "/v1/customer-meters/"]
@@ -219,7 +220,7 @@ def test_customer_meters_reads_every_page(api: Api) -> None:
 def test_customer_meters_needs_its_scope(api: Api) -> None:
     token = "polar_oat_meters_read_only_token_for_the_test"
     api.emu.core.add_token(token, ["meters:read"])
-    run = cli("customer-meters", env={**api.env, "POLAR_ACCESS_TOKEN": token})
+    run = invoke("customer-meters", env={**api.env, "POLAR_ACCESS_TOKEN": token})
     assert (run.code, run.err) == (1, ("Error: the access token lacks the customer_meters:read "
                                       "scope (403): customer-meters needs it\n"))
 
@@ -230,7 +231,7 @@ def test_the_readme_shows_real_output(api: Api) -> None:
                     "customer-meters llm-input-tokens"):
         shown = readme.split(f"$ polar-meters {command}\n", 1)[1].split("```", 1)[0]
         args = command.split() + (["--chart"] if command.startswith("quantities") else [])
-        run = cli(*args, env=api.env)
+        run = invoke(*args, env=api.env)
         assert run.code == 0, run.text
         actual, documented = run.out.splitlines(), shown.splitlines()
         if command.startswith("quantities"):  # the meter's id differs from run to run
