@@ -20,7 +20,8 @@ from reconciler.model import TAG_KEY
 from reconciler.polar.retry import BACKOFF_ENV
 from tests.conftest import RunningEmulator
 from tests.support.builders import meter_file
-from tests.support.e2e import Api, cli
+from tests.support.e2e import Api
+from tests.support.inproc import invoke
 
 COUNT = 200
 SEED = 20261122
@@ -37,7 +38,7 @@ def test_apply_survives_failures_lost_answers_and_rate_limits(tmp_path: Path) ->
         # Paced at 7,200/min (114/s), 8 in flight, against a limit of 100/s: some 429s.
         flags = ("--rate-limit", "7200", "--parallelism", "8")
 
-        first = cli(*flags, "apply", "--auto-approve", str(config), env=env)
+        first = invoke(*flags, "apply", "--auto-approve", str(config), env=env)
         assert "Traceback" not in first.text
         if first.code == 0:
             assert f"Apply complete: {COUNT} created" in first.out, first.text
@@ -49,7 +50,7 @@ def test_apply_survives_failures_lost_answers_and_rate_limits(tmp_path: Path) ->
 
         lost = first.out.count("the answer was lost")
 
-        second = cli(*flags, "apply", "--auto-approve", str(config), env=env)
+        second = invoke(*flags, "apply", "--auto-approve", str(config), env=env)
         assert second.code == 0, second.text
         assert "Traceback" not in second.text
         lost += second.out.count("the answer was lost")
@@ -62,7 +63,7 @@ def test_apply_survives_failures_lost_answers_and_rate_limits(tmp_path: Path) ->
         assert set(keys) == {f"m{i:03d}" for i in range(COUNT)}
         assert keys.most_common(1)[0][1] == 1, "a key was created twice"
 
-        plan = cli(*flags, "plan", "--detailed-exitcode", str(config), env=env)
+        plan = invoke(*flags, "plan", "--detailed-exitcode", str(config), env=env)
         assert plan.code == 0, plan.text
         assert "No changes." in plan.out
     # The faults did happen, each kind of them.
@@ -91,8 +92,8 @@ def test_rate_limit_paces_every_thread_below_polars_limit(tmp_path: Path) -> Non
         with start_background(core, faults=faults) as server:
             env = {"POLAR_SERVER": server.url, "POLAR_ACCESS_TOKEN": core.token}
             started = time.monotonic()
-            run = cli(*flags, "--parallelism", "8", "apply", "--auto-approve", str(config),
-                      env=env)
+            run = invoke(*flags, "--parallelism", "8", "apply", "--auto-approve", str(config),
+                         env=env)
             took = time.monotonic() - started
             assert run.code == 0, run.text
             assert (faults.counters()["rate_limited"] > 0) is limited, faults.counters()
