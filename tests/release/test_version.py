@@ -15,7 +15,7 @@ import pytest
 from reconciler import SCHEMA_URL, __version__
 from reconciler.cli.importcmd import schema_ref
 from reconciler.polar.client import USER_AGENT
-from tests.support.e2e import Api, cli
+from tests.support.e2e import Api
 from tests.support.inproc import invoke
 from tests.support.paths import ROOT
 
@@ -80,7 +80,7 @@ def test_import_writes_the_modeline(emu, tmp_path: Path) -> None:
     api.create({"name": "Seats", "filter": {"conjunction": "and", "clauses": []},
                 "aggregation": {"func": "count"}})
     out = repo / "meters" / "team" / "imported.yaml"
-    run = cli("import", "--out", str(out), env=api.env, cwd=tmp_path)
+    run = invoke("import", "--out", str(out), env=api.env, cwd=tmp_path)
     assert run.code == 0, run.text
     first = out.read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=../../schemas/meters.schema.json"
