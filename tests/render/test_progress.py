@@ -20,7 +20,8 @@ from reconciler.model import TAG_KEY
 from reconciler.render import progress
 from reconciler.render.progress import Progress
 from tests.conftest import RunningEmulator
-from tests.support.e2e import API_CALLS_YAML, cli, read_terminal
+from tests.support.e2e import API_CALLS_YAML, read_terminal
+from tests.support.inproc import invoke
 
 LATENCY_MS = 300  # 3 pages: the first, then two at once, 0.6 s in all (the counter waits 0.5 s)
 
@@ -113,8 +114,8 @@ def test_no_counter_over_debug_lines(slow_emu: RunningEmulator, tmp_path: Path) 
 def test_plan_piped_shows_no_counter(slow_emu: RunningEmulator, tmp_path: Path) -> None:
     config = tmp_path / "meters.yaml"
     config.write_text(API_CALLS_YAML)
-    run = cli("plan", str(config), env={"POLAR_SERVER": slow_emu.url,
-                                        "POLAR_ACCESS_TOKEN": slow_emu.token})
+    run = invoke("plan", str(config), env={"POLAR_SERVER": slow_emu.url,
+                                           "POLAR_ACCESS_TOKEN": slow_emu.token})
     assert run.code == 0, run.text
     assert "Reading" not in run.err and "\r" not in run.text
 
