@@ -20,7 +20,8 @@ from reconciler.emulator.server import RunningServer, start_background
 from reconciler.model import TAG_KEY
 from tests.conftest import RunningEmulator
 from tests.support.builders import meter_file
-from tests.support.e2e import ROOT, Api, cli, read_terminal
+from tests.support.e2e import ROOT, Api, read_terminal
+from tests.support.inproc import invoke
 
 COUNT = 30
 
@@ -78,7 +79,7 @@ def test_ctrl_c_stops_starting_requests(
     posts = [r for r in api.requests() if r["method"] == "POST"]
     assert len(posts) == created == len(api.meters())
 
-    again = cli("apply", "--auto-approve", str(config), env=api.env)
+    again = invoke("apply", "--auto-approve", str(config), env=api.env)
     assert again.code == 0, again.text
     keys = Counter(m["metadata"][TAG_KEY] for m in api.meters())
     assert len(keys) == COUNT and set(keys.values()) == {1}
@@ -131,7 +132,7 @@ def test_a_second_interrupt_says_requests_in_flight_may_have_completed(slower: A
     assert process.returncode == 130, "".join(before) + out + err
     assert "Traceback" not in err
     assert "requests that were in flight may have completed; the next apply will reconcile them" in err
-    again = cli("apply", "--auto-approve", str(config), env=api.env)
+    again = invoke("apply", "--auto-approve", str(config), env=api.env)
     assert again.code == 0, again.text
     keys = Counter(m["metadata"][TAG_KEY] for m in api.meters())
     assert len(keys) == COUNT and set(keys.values()) == {1}
