@@ -16,7 +16,7 @@ from reconciler.model import TAG_KEY
 from reconciler.pipeline import Connection, Planned, PlanRequest, apply_run, plan_run
 from reconciler.plan import document as planfile
 from tests.support.builders import meter_file
-from tests.support.e2e import ROOT, Api, cli
+from tests.support.e2e import ROOT, Api
 from tests.support.inproc import invoke
 
 COUNT = 300
@@ -48,7 +48,7 @@ def test_two_applies_at_once_end_with_one_meter_per_key(api: Api, tmp_path: Path
     assert len(keys) == COUNT and set(keys.values()) == {1}
     # every tagged meter is active: the later copies were untagged as they were archived
     assert all(m["archived_at"] is None for m in api.meters() if TAG_KEY in (m["metadata"] or {}))
-    again = cli("plan", "--detailed-exitcode", str(config), env=api.env)
+    again = invoke("plan", "--detailed-exitcode", str(config), env=api.env)
     assert again.code == 0 and "No changes." in again.out, again.text
 
 
