@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.e2e import API_CALLS_YAML
+from tests.support.inproc import invoke
 from tests.support.paths import ROOT
 
 REFUSED = "Error: GET /v1/meters/: cannot reach Polar (connection refused)"
@@ -42,12 +43,9 @@ def _env() -> dict[str, str]:
 
 def test_piped_only_the_error_shows_after_one_retry(closed_port_url: str, config: Path) -> None:
     started = time.monotonic()
-    run = subprocess.run(
-        [sys.executable, "-m", "reconciler", "--server", closed_port_url, "plan", str(config)],
-        check=False, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60,
-    )
-    assert run.returncode == 1
-    assert run.stderr == REFUSED + "\n"
+    run = invoke("--server", closed_port_url, "plan", str(config), env=_env())
+    assert run.code == 1
+    assert run.err == REFUSED + "\n"
     # one retry after 0.25-0.5 s, not five with 8-15 s of waits
     assert time.monotonic() - started < 6
 
