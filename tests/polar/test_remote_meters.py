@@ -7,6 +7,7 @@ import copy
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +57,7 @@ def polar_meters(draw: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.equivalence
 @settings(max_examples=300, deadline=None)
 @given(polar_meters())
 def test_the_fast_reader_normalises_as_normalize_spec_does(item: dict[str, Any]) -> None:
