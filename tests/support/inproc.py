@@ -51,8 +51,13 @@ def invoke(*args: str, env: dict[str, str] | None = None, stdin: str = "",
     with _cwd(cwd), mock.patch("os.get_terminal_size", _piped_terminal_size):
         result = CliRunner().invoke(main_cli, list(args), env=environ, input=stdin,
                                     prog_name="polar-meters")
-    err = result.stderr
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
+    out, err = result.stdout, result.stderr
+    code = getattr(result.exception, "code", None)
+    if isinstance(result.exception, SystemExit) and not isinstance(code, int | None):
+        # sys.exit("message"): a process prints it on stderr; click's runner, on stdout
+        out = out.removesuffix(f"{code}\n")
+        err += f"{code}\n"
+    elif result.exception is not None and not isinstance(result.exception, SystemExit):
         err += "Traceback (most recent call last):\n" + "".join(
             traceback.format_exception(result.exception))
-    return Run(result.exit_code, result.stdout, err)
+    return Run(result.exit_code, out, err)
