@@ -40,6 +40,11 @@ def schema() -> dict[str, Any]:
     return json.loads(schema_text())
 
 
+def meter_key_max_length() -> int:
+    """The longest meter key the schema allows (``import`` derives keys within it)."""
+    return int(schema()["properties"]["meters"]["propertyNames"]["maxLength"])
+
+
 @lru_cache(maxsize=1)
 def fast_validator() -> jsonschema_rs.Draft7Validator:
     """jsonschema-rs' Draft 7 validator for whole files, compiled once."""

@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
+from reconciler.config.schema import meter_key_max_length
 from reconciler.model import RemoteMeter
 
-MAX_KEY = 40
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_ ./()-]*")
 _RISKY_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false", "null", "~"}
 
@@ -28,12 +28,14 @@ def ascii_text(text: str) -> str:
 
 
 def derive_key(name: str, taken: set[str]) -> str:
-    """A valid, unused key from a meter name: ``"API calls (v2)"`` → ``api-calls-v2``."""
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_text(name).lower()).strip("-")[:MAX_KEY].strip("-") or "meter"
+    """A valid, unused key from a meter name: ``"API calls (v2)"`` → ``api-calls-v2``; at most
+    as long as the schema allows."""
+    most = meter_key_max_length()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_text(name).lower()).strip("-")[:most].strip("-") or "meter"
     key, n = base, 2
     while key in taken:
         suffix = f"-{n}"
-        key = base[: MAX_KEY - len(suffix)].rstrip("-") + suffix
+        key = base[: most - len(suffix)].rstrip("-") + suffix
         n += 1
     return key
 
