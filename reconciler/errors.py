@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.model import Diagnostic, Location
+from reconciler.model import Diagnostic
 
 
 class UserError(Exception):
@@ -40,11 +40,10 @@ class PlanError(UserError):
     of them all would be unreadable).
     """
 
-    def __init__(self, problems: list[str], locations: Sequence[Location | None] = ()) -> None:
-        self.problems = problems
-        where = list(locations) + [None] * (len(problems) - len(locations))
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         #: each problem with the configuration line it is about (GitHub annotations)
-        self.diagnostics = [Diagnostic("error", p, loc) for p, loc in zip(problems, where, strict=True)]
+        self.diagnostics = list(diagnostics)
+        problems = [d.text for d in self.diagnostics]
         if len(problems) == 1:
             super().__init__(f"cannot plan: {problems[0]}")
             return

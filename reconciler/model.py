@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from reconciler.rules import METADATA_PREFIX
@@ -73,22 +73,54 @@ def format_path(parts: Sequence[Any], most: int | None = None) -> str:
 
 
 Severity = Literal["error", "warning"]
+#: Where a value is in a document: mapping keys and list indexes, from the top.
+NodePath = tuple[str | int, ...]
+#: A path in a message keeps at most this many parts (the middle of a longer one is elided).
+MESSAGE_PATH_PARTS = 12
 
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One problem, located where it is (a YAML node, an events line: 1-based line and
-    column), or not (None). The one type for a located problem: configuration checks,
-    plan problems, GitHub annotations."""
+    """One problem: the one type for a located problem (YAML readers, schema and checks,
+    events files, meter tests, plan problems, GitHub annotations).
+
+    ``location``: the file, 1-based line and column; None when it is in no file. A YAML
+    reader, which does not know the file's name, gives ``file=""``; the loader names it
+    (:meth:`in_file`). ``path``: where in the document, shown before the message
+    (``meters.m.name: 'ab' is too short``). Two hints for the loader, about a problem that
+    has no location yet: ``at_key``, place it at the mapping key of ``path`` (an unknown
+    field) rather than at its value; ``masks``, what the schema would say at or below
+    ``path`` is not reported (the YAML reader guessed the value, or a check explains it
+    better than the schema would).
+    """
 
     severity: Severity
     message: str
     location: Location | None = None
+    path: NodePath | None = None
+    at_key: bool = False
+    masks: bool = False
+
+    @property
+    def text(self) -> str:
+        """The message after the path it is about, without the location."""
+        where = format_path(self.path, MESSAGE_PATH_PARTS) if self.path else ""
+        return f"{where}: {self.message}" if where else self.message
+
+    @property
+    def position(self) -> tuple[int, int] | None:
+        """Line and column, or None."""
+        return (self.location.line, self.location.col) if self.location else None
+
+    def in_file(self, file: str, position: tuple[int, int] | None = None) -> Diagnostic:
+        """This problem in FILE, at POSITION (by default its own line and column, else 1:1)."""
+        line, col = position or self.position or (1, 1)
+        return replace(self, location=Location(file, line, col))
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}{prefix}{self.message}"
+        return f"{where}{prefix}{self.text}"
 
 
 @dataclass

@@ -52,7 +52,7 @@ def assert_findings_or_valid(data: bytes) -> None:
     loaded = load_file("fuzz.yaml", data)  # must not raise
     errors = [d for d in loaded.diagnostics if d.severity == "error"]
     for d in loaded.diagnostics:
-        assert d.message and "\n" not in d.message, d
+        assert d.text and "\n" not in d.text, d
         assert d.location is None or d.location.line >= 1
     if not errors:
         for meter in loaded.meters:

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.config.findings import Finding, quote
+from reconciler.config.findings import quote
 from reconciler.config.yamlnodes import Path
-from reconciler.model import TAG_KEY
+from reconciler.model import TAG_KEY, Diagnostic
 from reconciler.rules import INT32_MAX, INT32_MIN, LIKE_OPERATORS, METADATA_PREFIX, ORDER_OPERATORS
 
 
-def check_document(document: Any) -> Iterator[Finding]:
-    """Findings for every meter of one file's document."""
+def check_document(document: Any) -> Iterator[Diagnostic]:
+    """The problems of every meter of one file's document."""
     meters = document.get("meters") if isinstance(document, dict) else None
     if not isinstance(meters, dict):
         return
@@ -24,14 +24,15 @@ def check_document(document: Any) -> Iterator[Finding]:
             yield from check_meter(("meters", key), meter)
 
 
-def check_meter(path: Path, meter: dict[str, Any]) -> Iterator[Finding]:
+def check_meter(path: Path, meter: dict[str, Any]) -> Iterator[Diagnostic]:
     metadata = meter.get("metadata")
     if isinstance(metadata, dict) and TAG_KEY in metadata:
-        yield Finding(
-            (*path, "metadata", TAG_KEY),
+        yield Diagnostic(
+            "error",
             f"{TAG_KEY} is reserved: polar-meters keeps the meter's key there; remove it",
+            path=(*path, "metadata", TAG_KEY),
             at_key=True,
-            covers_schema=True,
+            masks=True,
         )
     aggregation = meter.get("aggregation")
     if isinstance(aggregation, dict):
@@ -41,17 +42,17 @@ def check_meter(path: Path, meter: dict[str, Any]) -> Iterator[Finding]:
         yield from _check_group((*path, "filter"), filter_)
 
 
-def _check_group(path: Path, group: dict[str, Any]) -> Iterator[Finding]:
+def _check_group(path: Path, group: dict[str, Any]) -> Iterator[Diagnostic]:
     clauses = group.get("clauses")
     if not isinstance(clauses, list):
         return
     if not clauses:
         what = "the meter counts" if path[-1] == "filter" else "this group matches"
-        yield Finding(
-            (*path, "clauses"),
+        yield Diagnostic(
+            "warning",
             f"empty: {what} every event of the organization, whatever its name; add a clause "
             "(e.g. {property: name, operator: eq, value: api_call}) if that is not meant",
-            severity="warning",
+            path=(*path, "clauses"),
         )
     for index, clause in enumerate(clauses):
         if not isinstance(clause, dict):
@@ -63,35 +64,35 @@ def _check_group(path: Path, group: dict[str, Any]) -> Iterator[Finding]:
             yield from _check_clause(where, clause)
 
 
-def _check_clause(path: Path, clause: dict[str, Any]) -> Iterator[Finding]:
+def _check_clause(path: Path, clause: dict[str, Any]) -> Iterator[Diagnostic]:
     yield from _property_prefix(path, clause)
     operator, value = clause.get("operator"), clause.get("value")
     at = (*path, "value")
     if isinstance(value, float):
-        yield Finding(at, _float_message(value), covers_schema=True)
+        yield Diagnostic("error", _float_message(value), path=at, masks=True)
     elif operator in ORDER_OPERATORS and isinstance(value, str):
-        yield Finding(at, _order_message(operator, value))
+        yield Diagnostic("error", _order_message(operator, value), path=at)
     elif operator in LIKE_OPERATORS and isinstance(value, str):
         wild = [c for c in "%_" if c in value]
         if wild:
             shown = " and ".join(repr(c) for c in wild)
-            yield Finding(
-                at,
+            yield Diagnostic(
+                "warning",
                 f"{operator} matches {shown} literally: Polar's {operator} is a plain "
                 "substring test, without wildcards",
-                severity="warning",
+                path=at,
             )
 
 
-def _property_prefix(path: Path, holder: dict[str, Any]) -> Iterator[Finding]:
+def _property_prefix(path: Path, holder: dict[str, Any]) -> Iterator[Diagnostic]:
     prop = holder.get("property")
     if isinstance(prop, str) and prop.startswith(METADATA_PREFIX):
         bare = prop[len(METADATA_PREFIX):]
-        yield Finding(
-            (*path, "property"),
+        yield Diagnostic(
+            "warning",
             f"Polar strips the leading {METADATA_PREFIX!r}: {quote(prop)} is stored as "
             f"{quote(bare)}; write {quote(bare)} to say so",
-            severity="warning",
+            path=(*path, "property"),
         )
 
 

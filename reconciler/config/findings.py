@@ -1,38 +1,14 @@
-"""A problem found in a document, by path, before it is given a file position; and wording."""
+"""Wording shared by the configuration's checks: how a value is described in a message.
+
+A problem found in a document is a :class:`~reconciler.model.Diagnostic` with a ``path``
+and no location yet; the loader places it (``at_key``: at the mapping key of its path).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from reconciler.config.types import Severity
-from reconciler.config.yamlnodes import Path
-from reconciler.model import format_path, quote
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem at a path of the document.
-
-    ``at_key``: place it at the mapping key of ``path`` (e.g. an unknown field) rather than
-    at its value. ``covers_schema``: this explains the value better than the schema would,
-    so schema errors at or below ``path`` are dropped.
-    """
-
-    path: Path
-    message: str
-    severity: Severity = "error"
-    at_key: bool = False
-    covers_schema: bool = False
-
-    def text(self) -> str:
-        where = describe_path(self.path)
-        return f"{where}: {self.message}" if where else self.message
-
-
-def describe_path(path: Path, most: int = 12) -> str:
-    """A path in a message: the one formatter (model.format_path), long ones elided."""
-    return format_path(path, most)
+from reconciler.model import quote
 
 
 def describe_value(value: Any) -> str:
@@ -52,4 +28,4 @@ def describe_value(value: Any) -> str:
     return type(value).__name__
 
 
-__all__ = ["Finding", "describe_path", "describe_value", "quote"]
+__all__ = ["describe_value", "quote"]

@@ -8,7 +8,7 @@ only meters without errors of their own; callers must refuse to go on while
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +20,13 @@ from reconciler.config.discovery import (
     expand_paths,
     read_file,
 )
-from reconciler.config.findings import describe_path, describe_value
+from reconciler.config.findings import describe_value
 from reconciler.config.metertests import MeterTest, collect_tests, unknown_keys
 from reconciler.config.schema_errors import schema_findings
-from reconciler.config.types import Config, Diagnostic, Severity
-from reconciler.config.yamlnodes import Path as NodePath
+from reconciler.config.types import Config, Diagnostic
 from reconciler.config.yamlnodes import YamlDocument, load_yaml
 from reconciler.gcpause import gc_paused
-from reconciler.model import DesiredMeter, Location, normalize_spec
+from reconciler.model import DesiredMeter, Location, NodePath, normalize_spec
 
 
 def load_config(paths: Sequence[str | Path], strict: bool = False) -> Config:
@@ -60,8 +59,8 @@ def load_config(paths: Sequence[str | Path], strict: bool = False) -> Config:
 def _strictly(diagnostic: Diagnostic) -> Diagnostic:
     if diagnostic.severity != "warning":
         return diagnostic
-    return Diagnostic("error", f"{diagnostic.message} (an error under --strict)",
-                      diagnostic.location)
+    return replace(diagnostic, severity="error",
+                   message=f"{diagnostic.message} (an error under --strict)")
 
 
 @dataclass
@@ -80,31 +79,22 @@ def load_file(name: str, data: bytes) -> LoadedFile:
     """Parse, validate and check one file's bytes."""
     result = LoadedFile(name)
     doc = load_yaml(data)
-    flagged: set[NodePath] = set()  # guessed values: no schema finding at or below them
-    refused: set[NodePath] = set()  # every place with a YAML problem
-    for problem in doc.problems:
-        where = describe_path(problem.path) if problem.path else ""
-        message = f"{where}: {problem.message}" if where else problem.message
-        result.diagnostics.append(_diagnostic("error", message, name, problem.position))
-        if problem.path is not None:
-            refused.add(problem.path)
-            if problem.guessed:
-                flagged.add(problem.path)
+    result.diagnostics = [p.in_file(name) for p in doc.problems]
     value = doc.value
     if value is None:
         return result
     if not isinstance(value, dict) or not value.keys() & {"version", "meters"}:
         # not a meter file (a .env, another tool's YAML): nothing of it is quoted
         message = f"the top level must be a mapping (version: 1, meters: ...), not {_excerpt(value)}"
-        result.diagnostics = [_diagnostic("error", message, name, doc.position(()))]
+        result.diagnostics = [Diagnostic("error", message).in_file(name, doc.position(()))]
         return result
-    findings = list(check_document(value))
-    flagged.update(f.path for f in findings if f.covers_schema)
-    findings.extend(f for f in schema_findings(value) if not _under(f.path, flagged))
-    for finding in findings:
-        position = doc.position(finding.path, prefer_key=finding.at_key)
-        result.diagnostics.append(_diagnostic(finding.severity, finding.text(), name, position))
-    errors = [f.path for f in findings if f.severity == "error"] + list(flagged | refused)
+    checked = list(check_document(value))
+    masked = {d.path for d in [*doc.problems, *checked] if d.masks and d.path is not None}
+    checked.extend(d for d in schema_findings(value) if not _under(d.path or (), masked))
+    result.diagnostics += [
+        d.in_file(name, doc.position(d.path or (), prefer_key=d.at_key)) for d in checked
+    ]
+    errors = [d.path for d in result.diagnostics if d.severity == "error" and d.path is not None]
     bad_keys = {p[1] for p in errors if len(p) > 1 and p[0] == "meters"}
     org_ok = not any(p[:1] == ("organization_id",) for p in errors)
     _collect(result, doc, bad_keys, org_ok)
@@ -129,12 +119,12 @@ def _collect(result: LoadedFile, doc: YamlDocument, bad_keys: set[Any], org_ok: 
     value = doc.value
     org = value.get("organization_id")
     if isinstance(org, str) and org_ok:
-        result.organization_id = (org.lower(), _location(result.name, doc, ("organization_id",)))
+        result.organization_id = (org.lower(), doc.location(result.name, ("organization_id",)))
     meters = value.get("meters")
     if not isinstance(meters, dict):
         return
     for key, meter in meters.items():
-        location = _location(result.name, doc, ("meters", key), at_key=True)
+        location = doc.location(result.name, ("meters", key), at_key=True)
         result.keys.append((key, location))
         if key in bad_keys or not isinstance(meter, dict):
             continue
@@ -160,10 +150,9 @@ def _merge(loaded: list[LoadedFile], config: Config) -> None:
         for key, location in file.keys:
             if key in keys:
                 duplicates.add((key, location))
-                file.diagnostics.append(
-                    Diagnostic("error", f"meters.{key}: defined again (first at {keys[key]})",
-                               location)
-                )
+                file.diagnostics.append(Diagnostic(
+                    "error", f"defined again (first at {keys[key]})", location, ("meters", key)
+                ))
             else:
                 keys[key] = location
         if file.organization_id:
@@ -173,9 +162,10 @@ def _merge(loaded: list[LoadedFile], config: Config) -> None:
             elif org != config.organization_id:
                 file.diagnostics.append(Diagnostic(
                     "error",
-                    f"organization_id: {org} differs from {config.organization_id} "
+                    f"{org} differs from {config.organization_id} "
                     f"(at {config.organization_id_location}): all files must name the same one",
                     location,
+                    ("organization_id",),
                 ))
         for meter in file.meters:
             if (meter.key, meter.location) in duplicates:
@@ -185,9 +175,9 @@ def _merge(loaded: list[LoadedFile], config: Config) -> None:
                 pin, (other, where) = taken[0]
                 file.diagnostics.append(Diagnostic(
                     "error",
-                    f"meters.{meter.key}.id: {pin} is already pinned by {other!r} "
-                    f"(at {where}): one meter, one key",
+                    f"{pin} is already pinned by {other!r} (at {where}): one meter, one key",
                     meter.location,
+                    ("meters", meter.key, "id"),
                 ))
                 continue
             for pin in _pinned_ids(meter):
@@ -211,16 +201,3 @@ def _sorted_unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def _under(path: NodePath, flagged: set[NodePath]) -> bool:
     return any(path[:i] in flagged for i in range(len(path) + 1))
-
-
-def _location(name: str, doc: YamlDocument, path: NodePath, at_key: bool = False) -> Location:
-    line, col = doc.position(path, prefer_key=at_key) or (1, 1)
-    return Location(name, line, col)
-
-
-def _diagnostic(
-    severity: Severity, message: str, name: str, position: tuple[int, int] | None
-) -> Diagnostic:
-    line, col = position or (1, 1)
-    return Diagnostic(severity, message, Location(name, line, col))
-

@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.config.findings import describe_path
 from reconciler.config.types import Diagnostic
 from reconciler.config.yamlnodes import YamlDocument
-from reconciler.model import Location
+from reconciler.model import MESSAGE_PATH_PARTS, Location, format_path
 from reconciler.usage.eventfile import EventBatch, SampleEvent, inline_events, read_event_file
 
 
@@ -32,11 +31,6 @@ class MeterTest:
     events: list[SampleEvent]
     expect: dict[str, dict[str, Any]]  # meter key -> {"total": …, "matched": …}
     expect_locations: dict[str, Location] = field(default_factory=dict)
-
-
-def _location(name: str, doc: YamlDocument, path: tuple[Any, ...], at_key: bool = False) -> Location:
-    line, col = doc.position(path, prefer_key=at_key) or (1, 1)
-    return Location(name, line, col)
 
 
 def collect_tests(
@@ -59,27 +53,27 @@ def collect_tests(
         if isinstance(events, str):
             batch, source, missing = _from_file(name, events, files, now)
             if missing:
-                where = _location(name, doc, (*path, "events"))
-                message = f"{describe_path((*path, 'events'))}: {missing}"
-                problems.append(Diagnostic("error", message, where))
+                where = doc.location(name, (*path, "events"))
+                problems.append(Diagnostic("error", missing, where, (*path, "events")))
         else:
             at = [(*path, "events", i) for i in range(len(events))]
-            places = [_location(name, doc, p) for p in at]
-            batch = inline_events(events, places, [describe_path(p) for p in at], now)
+            places = [doc.location(name, p) for p in at]
+            labels = [format_path(p, MESSAGE_PATH_PARTS) for p in at]
+            batch = inline_events(events, places, labels, now)
             source = "inline"
-            problems.extend(Diagnostic("error", p.message, p.location) for p in batch.problems)
+            problems.extend(batch.problems)
         expect = test["expect"]
         found.append(MeterTest(
             name=test_name,
-            location=_location(name, doc, path, at_key=True),
+            location=doc.location(name, path, at_key=True),
             source=source,
             events=batch.events,
             expect=expect,
-            expect_locations={k: _location(name, doc, (*path, "expect", k), at_key=True)
+            expect_locations={k: doc.location(name, (*path, "expect", k), at_key=True)
                               for k in expect},
         ))
     for batch in files.values():
-        problems.extend(Diagnostic("error", p.message, p.location) for p in batch.problems)
+        problems.extend(batch.problems)
     return found, problems
 
 
@@ -108,8 +102,8 @@ def unknown_keys(tests: Iterable[MeterTest], known: AbstractSet[str]) -> list[Di
                 continue
             close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            where = describe_path(("tests", test.name, "expect", key))
             problems.append(Diagnostic(
-                "error", f"{where}: no meter has the key {key!r}{hint}", test.expect_locations[key]
+                "error", f"no meter has the key {key!r}{hint}", test.expect_locations[key],
+                ("tests", test.name, "expect", key),
             ))
     return problems

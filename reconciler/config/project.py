@@ -111,8 +111,8 @@ def parse_project(path: Path, data: bytes) -> Project:
     if not isinstance(value, dict):
         raise UserError(f"{path}:1:1: the project file must be a mapping (version: 1, ...)")
     for finding in reference_findings(value, _validator()):
-        position = doc.position(finding.path, prefer_key=finding.at_key)
-        raise UserError(f"{_where(path, position)}{finding.text()}")
+        position = doc.position(finding.path or (), prefer_key=finding.at_key)
+        raise UserError(f"{_where(path, position)}{finding.text}")
     base = path.parent
     paths = [_relative(base, p) for p in value.get("paths", [])]
     environments = {

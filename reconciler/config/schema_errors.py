@@ -1,6 +1,6 @@
-"""jsonschema's errors, rewritten as located, human findings.
+"""jsonschema's errors, rewritten as located, human diagnostics.
 
-Each error becomes one :class:`Finding` at the path of the node it is about: a missing field
+Each error becomes one :class:`~reconciler.model.Diagnostic` at the path of the node it is about: a missing field
 at the mapping that lacks it, an unknown field or a bad key at the key itself. The schema's
 own ``errorMessage`` / ``patternErrorMessage`` (the annotations editors show too) win over the
 generic wording.
@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from jsonschema_rs import ValidationErrorKind
 
-from reconciler.config.findings import Finding, describe_value, quote
+from reconciler.config.findings import describe_value, quote
 from reconciler.config.schema import fast_validator, validator
+from reconciler.model import Diagnostic
 
 if TYPE_CHECKING:  # only files with schema problems need jsonschema (imported by validator())
     from jsonschema import Draft7Validator, ValidationError
@@ -32,7 +33,7 @@ _TYPE_NAMES = {
 }
 
 
-def schema_findings(document: Any) -> Iterator[Finding]:
+def schema_findings(document: Any) -> Iterator[Diagnostic]:
     """Every schema violation in a whole file's document.
 
     A value of the wrong type gets that one error: what else its schema says about it
@@ -92,7 +93,9 @@ def _named(key: Any, names: set[str | int]) -> bool:
     return isinstance(key, str) and key.isascii() and key.isdigit() and int(key) in names
 
 
-def reference_findings(document: Any, against: Draft7Validator | None = None) -> Iterator[Finding]:
+def reference_findings(
+    document: Any, against: Draft7Validator | None = None
+) -> Iterator[Diagnostic]:
     """:func:`schema_findings` from jsonschema alone, for the whole document (``against``:
     another schema's validator, e.g. the project file's)."""
     errors = list((against or validator()).iter_errors(document))
@@ -102,20 +105,21 @@ def reference_findings(document: Any, against: Draft7Validator | None = None) ->
             yield from _translate(error)
 
 
-def _translate(error: ValidationError) -> Iterator[Finding]:
+def _translate(error: ValidationError) -> Iterator[Diagnostic]:
     path = tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     instance: Any = error.instance  # typed "Any | Unset": always set on a reported error
     kind = error.validator
     if len(error.schema_path) >= 2 and list(error.schema_path)[-2] == "propertyNames":
-        yield Finding((*path, instance), _key_message(kind, error, schema), at_key=True)
+        yield Diagnostic("error", _key_message(kind, error, schema), path=(*path, instance),
+                         at_key=True)
         return
     if kind == "required":
         required: Any = error.validator_value
         missing = [p for p in required if p not in instance]
         for name in missing:
             message = schema.get("errorMessage") or f"missing required field {name!r}"
-            yield Finding(path, message, at_key=True)
+            yield Diagnostic("error", message, path=path, at_key=True)
         return
     if kind == "additionalProperties":
         known = list(schema.get("properties", {}))
@@ -123,14 +127,14 @@ def _translate(error: ValidationError) -> Iterator[Finding]:
         unknown = [k for k in instance
                    if k not in known and not any(p.search(k) for p in patterns)]
         for name in unknown:
-            yield Finding((*path, name), f"unknown field {quote(name)}{_suggest(name, known)}",
-                          at_key=True)
+            yield Diagnostic("error", f"unknown field {quote(name)}{_suggest(name, known)}",
+                             path=(*path, name), at_key=True)
         return
     message = schema.get("errorMessage") or _message(kind, error, schema)
     if kind == "maxProperties":
         message += f" (it has {len(instance)})"
     at_key = kind == "not" or isinstance(instance, (dict, list))
-    yield Finding(path, message, at_key=at_key)
+    yield Diagnostic("error", message, path=path, at_key=at_key)
 
 
 #: Wording by keyword: {shown} the value, {limit} the schema's bound, {length} a string's length.

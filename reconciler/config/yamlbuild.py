@@ -19,8 +19,8 @@ from reconciler.config.yamldoc import (
     MAX_MERGE_DEPTH,
     Path,
     Position,
-    Problem,
     YamlDocument,
+    yaml_problem,
 )
 from reconciler.config.yamltraps import MAP, MERGE, SEQ, STR, key_problem, scalar_value
 
@@ -163,12 +163,12 @@ class Builder:
         return self.expanded > len(self.distinct)
 
     def problem(self, message: str, node: Node, path: Path | None) -> None:
-        self.doc.problems.append(Problem(message, _position(node), path))
+        self.doc.problems.append(yaml_problem(message, _position(node), path))
 
     def duplicate(self, key: str, key_node: Node, child: Path) -> None:
         line, col = self.doc.key_positions[child]
         message = f"duplicate key {key!r} (first defined at line {line}, column {col})"
-        self.doc.problems.append(Problem(message, _position(key_node), child, guessed=False))
+        self.doc.problems.append(yaml_problem(message, _position(key_node), child, masks=False))
 
     def check_tag(self, node: Node, expected: str, path: Path) -> None:
         if node.tag != expected:

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-Path = tuple[str | int, ...]
+from reconciler.model import Diagnostic, Location, NodePath
+
+Path = NodePath
 Position = tuple[int, int]  # 1-based line and column
 #: Expanding aliases may visit at most this many nodes beyond 10 per distinct node.
 EXPANSION_ALLOWANCE = 100_000
@@ -24,18 +26,15 @@ RECORDED_DEPTH = 2
 #: Merge keys (``<<``) may chain through at most this many mappings.
 MAX_MERGE_DEPTH = 32
 
-@dataclass(frozen=True)
-class Problem:
-    """Something refused, at a position (None: the file as a whole).
-
-    ``guessed``: the value left at ``path`` is a guess (a refused scalar or key), so what the
-    schema would say at or below it is not reported; a duplicate key keeps the first value,
-    which is checked as any other."""
-
-    message: str
-    position: Position | None
-    path: Path | None = None
-    guessed: bool = True
+def yaml_problem(
+    message: str, position: Position | None, path: Path | None = None, masks: bool = True
+) -> Diagnostic:
+    """Something refused, at a position of the document (None: the document as a whole);
+    the loader names the file. ``masks``: the value left at ``path`` is a guess (a refused
+    scalar or key), so what the schema would say at or below it is not reported; a
+    duplicate key keeps the first value, which is checked as any other."""
+    location = Location("", *position) if position else None
+    return Diagnostic("error", message, location, path, masks=masks)
 
 
 @dataclass
@@ -43,7 +42,7 @@ class YamlDocument:
     value: Any = None
     positions: dict[Path, Position] = field(default_factory=dict)
     key_positions: dict[Path, Position] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
     #: When only the shallow positions were recorded: gives them all (see :meth:`complete`).
     rest: Callable[[], tuple[dict[Path, Position], dict[Path, Position]]] | None = field(
         default=None, compare=False, repr=False
@@ -56,6 +55,12 @@ class YamlDocument:
             self.complete()
             found = self._position(path, prefer_key)
         return found
+
+    def location(self, file: str, path: Path, at_key: bool = False) -> Location:
+        """Where the node at ``path`` is in FILE (its key's place with ``at_key``); 1:1 when
+        the document does not say."""
+        line, col = self.position(path, prefer_key=at_key) or (1, 1)
+        return Location(file, line, col)
 
     def complete(self) -> YamlDocument:
         """Record every position (a document read by :mod:`yamlsimple` starts with only

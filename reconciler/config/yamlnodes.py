@@ -34,18 +34,19 @@ from reconciler.config.yamldoc import (
     RECORDED_DEPTH,
     Path,
     Position,
-    Problem,
     YamlDocument,
+    yaml_problem,
 )
 from reconciler.config.yamlsimple import read_simple
 from reconciler.config.yamltraps import NULL
+from reconciler.model import Diagnostic
 
 try:
     from yaml import CSafeLoader as Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as Loader  # type: ignore[assignment]
 
-__all__ = ["MAX_DEPTH", "Path", "Position", "Problem", "YamlDocument", "load_yaml"]
+__all__ = ["MAX_DEPTH", "Path", "Position", "YamlDocument", "load_yaml"]
 
 _NOT_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
@@ -92,7 +93,7 @@ def load_yaml(data: bytes) -> YamlDocument:
     return Builder().build(root)
 
 
-def _too_deep(text: str) -> Problem | None:
+def _too_deep(text: str) -> Diagnostic | None:
     """The problem the builder reports for a document nested past MAX_DEPTH, found from
     libyaml's events (for documents libyaml itself refuses to compose, too deep for it)."""
     frames: list[list[Any]] = []  # [path, mapping?, next index (list) or key (mapping)]
@@ -119,7 +120,7 @@ def _too_deep(text: str) -> Problem | None:
             if isinstance(event, CollectionStartEvent):
                 if len(path) > MAX_DEPTH:
                     message = f"nested more than {MAX_DEPTH} levels deep"
-                    return Problem(message, _mark_position(event.start_mark), path)
+                    return yaml_problem(message, _mark_position(event.start_mark), path)
                 mapping = isinstance(event, MappingStartEvent)
                 frames.append([path, mapping, expect_key if mapping else 0])
     except yaml.YAMLError:
@@ -134,7 +135,7 @@ def _all_positions(text: str) -> tuple[dict[Path, Position], dict[Path, Position
 
 
 def _failed(message: str, position: Position | None) -> YamlDocument:
-    return YamlDocument(problems=[Problem(message, position)])
+    return YamlDocument(problems=[yaml_problem(message, position)])
 
 
 def _one_line(text: str) -> str:

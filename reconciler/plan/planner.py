@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import MOST_SHOWN, PlanError
-from reconciler.model import TAG_KEY, DesiredMeter, RemoteMeter
+from reconciler.model import TAG_KEY, DesiredMeter, Diagnostic, RemoteMeter
 from reconciler.plan.archives import ArchiveHolders, with_holders
 from reconciler.plan.bodies import create_body, update_body
 from reconciler.plan.diff import ABSENT, FieldChange, diff_specs
@@ -102,19 +102,17 @@ def _guard_prune(desired: Sequence[DesiredMeter], pruned: list[Action], max_arch
     """Refuse the classic disaster: a wrong directory or an empty file looks like 'delete all'."""
     listed = _listed([f"{a.key} ({a.meter_id})" for a in pruned])
     if not desired and pruned:
-        raise PlanError(
-            [
-                (f"--prune with a configuration that defines no meters would archive every "
-                f"managed meter ({len(pruned)}: {listed}); refusing: check the path")
-            ]
-        )
+        raise PlanError([Diagnostic(
+            "error",
+            f"--prune with a configuration that defines no meters would archive every "
+            f"managed meter ({len(pruned)}: {listed}); refusing: check the path",
+        )])
     if len(pruned) > max_archive:
-        raise PlanError(
-            [
-                (f"--prune would archive {len(pruned)} meters, more than --max-archive "
-                f"{max_archive}: {listed}; raise --max-archive if that is really meant")
-            ]
-        )
+        raise PlanError([Diagnostic(
+            "error",
+            f"--prune would archive {len(pruned)} meters, more than --max-archive "
+            f"{max_archive}: {listed}; raise --max-archive if that is really meant",
+        )])
 
 
 def _create(d: DesiredMeter, organization_id: str | None, untagged: dict[str, list[RemoteMeter]]) -> Action:

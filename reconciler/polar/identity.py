@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from reconciler.errors import PlanError, PolarAPIError, UserError
-from reconciler.model import DesiredMeter, Location, RemoteMeter, remote_from_api
+from reconciler.model import DesiredMeter, Diagnostic, RemoteMeter, remote_from_api
 from reconciler.rules import UUID4
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def identify(
     try:
         return _identify(key, pin, name, candidates, configured, where)
     except _Unresolved as exc:
-        raise PlanError([str(exc)]) from None
+        raise PlanError([Diagnostic("error", str(exc))]) from None
 
 
 def _identify(
@@ -149,8 +149,7 @@ def match_meters(
 ) -> dict[str, Match]:
     """Each key's meter, where there is one; PlanError with every problem. CONFIGURED: every
     key of the configuration, when DESIRED holds only some of them (targeting)."""
-    problems: list[str] = []
-    locations: list[Location | None] = []
+    problems: list[Diagnostic] = []
     candidates = ReadMeters(remote)
     configured = {d.key for d in desired} if configured is None else configured
     matched: dict[str, Match] = {}
@@ -159,20 +158,20 @@ def match_meters(
         try:
             match = _identify(d.key, d.id, d.spec["name"], candidates, configured, _where(d))
         except _Unresolved as exc:
-            problems.append(str(exc))
-            locations.append(d.location)
+            problems.append(Diagnostic("error", str(exc), d.location))
             continue
         if match is None:
             continue
         matched[d.key] = match
         if match.meter.id in claimed:
-            problems.append(
-                f"keys {claimed[match.meter.id]!r} and {d.key!r}{_where(d)} both match meter {match.meter.id}"
-            )
-            locations.append(d.location)
+            problems.append(Diagnostic(
+                "error",
+                f"keys {claimed[match.meter.id]!r} and {d.key!r}{_where(d)} both match meter {match.meter.id}",
+                d.location,
+            ))
         claimed[match.meter.id] = d.key
     if problems:
-        raise PlanError(problems, locations)
+        raise PlanError(problems)
     return matched
 
 

@@ -34,7 +34,7 @@ def github_annotation(diagnostic: Diagnostic) -> str:
     head = f"::{diagnostic.severity}"
     if props:
         head += " " + ",".join(props)
-    return f"{head}::{_escape_data(diagnostic.message)}"
+    return f"{head}::{_escape_data(diagnostic.text)}"
 
 
 def report_diagnostics(config: Config, fmt: str = "text") -> bool:

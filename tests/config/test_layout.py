@@ -38,3 +38,17 @@ def test_the_trap_words_and_tags_live_in_yamltraps_only() -> None:
     spelled = re.compile(r'"(?:yes|on|off)"|tag:yaml\.org,2002:')
     found = sorted(p.name for p in _modules() if spelled.search(p.read_text()))
     assert found == ["yamltraps.py"]
+
+
+def test_one_type_for_a_located_problem() -> None:
+    """Issue 12: model.Diagnostic only (no Finding, Problem or EventProblem), and PlanError
+    keeps its diagnostics, no strings beside them."""
+    from reconciler.errors import PlanError
+    from reconciler.model import Diagnostic
+
+    classes = {node.name for path in PACKAGE.parent.rglob("*.py")
+               for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ClassDef)}
+    assert "Diagnostic" in classes and not classes & {"Finding", "Problem", "EventProblem"}
+    error = PlanError([Diagnostic("error", "is pinned twice", None, ("meters", "m"))])
+    assert list(vars(error)) == ["diagnostics"]
+    assert str(error) == "cannot plan: meters.m: is pinned twice"

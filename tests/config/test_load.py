@@ -99,7 +99,7 @@ def test_same_organization_in_two_files_is_fine(tmp_path: Path) -> None:
 
 def test_an_invalid_organization_is_not_kept(tmp_path: Path) -> None:
     config = load_text(tmp_path, with_top("organization_id: acme\n"))
-    assert only(config.errors).message.startswith("organization_id: must be a UUID")
+    assert only(config.errors).text.startswith("organization_id: must be a UUID")
     assert config.organization_id is None
     assert [m.key for m in config.meters] == ["api-calls"]
 
@@ -111,7 +111,7 @@ def test_a_meter_may_be_keyed_organization_id(tmp_path: Path) -> None:
 
 def test_a_mistyped_unit_is_one_error(tmp_path: Path) -> None:
     config = load_text(tmp_path, METER.replace("unit: custom", "unit: custm"))
-    assert only(config.errors).message == (
+    assert only(config.errors).text == (
         "meters.api-calls.unit: 'custm' is not one of scalar, token, custom "
         "(did you mean 'custom'?)"
     )
@@ -154,7 +154,7 @@ def test_metadata_prefix_is_stripped_with_a_warning(tmp_path: Path) -> None:
     config = clause_config(tmp_path, "{property: metadata.tier, operator: eq, value: pro}")
     warning = only(config.warnings)
     assert at(warning) == (11, 26)
-    assert "Polar strips the leading 'metadata.'" in warning.message
+    assert "Polar strips the leading 'metadata.'" in warning.text
     assert str(warning).startswith(f"{tmp_path / 'm.yaml'}:11:26: warning: meters.api-calls.")
     assert config.errors == []
     assert config.meters[0].spec["filter"]["clauses"][1]["clauses"][0]["property"] == "tier"
@@ -178,12 +178,12 @@ def test_like_wildcards_warn(tmp_path: Path, value: str, warned: bool) -> None:
 def test_order_operator_with_a_string_is_an_error(tmp_path: Path, operator: str) -> None:
     text = with_clause(f"{{property: size, operator: {operator}, value: '5'}}")
     error = only(load_text(tmp_path, text).errors)
-    assert "unquote it (value: 5)" in error.message and at(error) == where(text, "'5'")
+    assert "unquote it (value: 5)" in error.text and at(error) == where(text, "'5'")
 
 
 def test_order_operator_with_text_suggests_text_operators(tmp_path: Path) -> None:
     config = clause_config(tmp_path, "{property: size, operator: gt, value: abc}")
-    assert "use eq, ne, like or not_like" in only(config.errors).message
+    assert "use eq, ne, like or not_like" in only(config.errors).text
 
 
 @pytest.mark.parametrize(
@@ -193,13 +193,13 @@ def test_float_clause_value_is_one_error(tmp_path: Path, value: str, fragment: s
     value = "1.0e+40" if value == "1e+40" else value
     text = with_clause(f"{{property: size, operator: eq, value: {value}}}")
     error = only(load_text(tmp_path, text).diagnostics)
-    assert fragment in error.message and at(error) == where(text, value)
+    assert fragment in error.text and at(error) == where(text, value)
 
 
 def test_reserved_tag_key_is_an_error_at_the_key(tmp_path: Path) -> None:
     config = load_text(tmp_path, METER.replace("{team: ai,", f"{{{TAG_KEY}: x, team: ai,"))
     error = only(config.errors)
-    assert at(error) == (17, 16) and "reserved" in error.message
+    assert at(error) == (17, 16) and "reserved" in error.text
 
 
 # --- one problem, one diagnostic: the loader's word wins over the schema's --------------
@@ -215,7 +215,7 @@ def test_duplicate_key_gives_one_diagnostic(tmp_path: Path) -> None:
     config = load_text(tmp_path, METER + "    unit: token\n")
     error = only(config.diagnostics)
     assert at(error) == (18, 5)
-    assert "duplicate key 'unit' (first defined at line 14, column 5)" in error.message
+    assert "duplicate key 'unit' (first defined at line 14, column 5)" in error.text
     assert config.meters == []
 
 
@@ -227,14 +227,14 @@ def test_missing_field_points_at_the_mapping_key(tmp_path: Path) -> None:
     config = load_text(tmp_path, text)
     error = only(config.errors)
     assert at(error) == (3, 3)
-    assert error.message == "meters.api-calls: missing required field 'aggregation'"
+    assert error.text == "meters.api-calls: missing required field 'aggregation'"
 
 
 def test_missing_clause_field_points_at_the_clause(tmp_path: Path) -> None:
     config = clause_config(tmp_path, "{property: tier, value: pro}")
     error = only(config.errors)
     assert at(error) == (11, 15)
-    assert error.message == (
+    assert error.text == (
         "meters.api-calls.filter.clauses[1].clauses[0]: missing required field 'operator'"
     )
 
@@ -242,7 +242,7 @@ def test_missing_clause_field_points_at_the_clause(tmp_path: Path) -> None:
 def test_unknown_fields_each_point_at_their_key(tmp_path: Path) -> None:
     text = METER.replace("    unit: custom\n", "    unti: custom\n    colour: red\n")
     config = load_text(tmp_path, text)
-    messages = {(at(d), d.message) for d in config.errors}
+    messages = {(at(d), d.text) for d in config.errors}
     unti = "meters.api-calls.unti: unknown field 'unti' (did you mean 'unit'?)"
     assert ((14, 5), unti) in messages
     assert ((15, 5), "meters.api-calls.colour: unknown field 'colour'") in messages
@@ -252,7 +252,7 @@ def test_enum_error_points_at_the_value_and_names_the_path(tmp_path: Path) -> No
     text = with_clause("{property: tier, operator: equals, value: pro}")
     error = only(load_text(tmp_path, text).errors)
     assert at(error) == where(text, "equals")
-    assert error.message == (
+    assert error.text == (
         "meters.api-calls.filter.clauses[1].clauses[0].operator: 'equals' is not one of "
         "eq, ne, gt, gte, lt, lte, like, not_like"
     )
@@ -269,12 +269,12 @@ def test_too_many_metadata_keys_points_at_metadata(tmp_path: Path) -> None:
     assert config.errors == []
     config = load_text(tmp_path, METER.replace("{team: ai, cost_center: 42}", f"{{{keys}, k: 1}}"))
     error = only(config.errors)
-    assert at(error) == (17, 5) and "(it has 50)" in error.message
+    assert at(error) == (17, 5) and "(it has 50)" in error.text
 
 
 def test_type_error_on_a_mapping_points_at_its_key(tmp_path: Path) -> None:
     config = load_text(tmp_path, METER.replace("    unit: custom\n", "    unit: {a: 1}\n"))
-    assert only(config.errors).message == "meters.api-calls.unit: expected a string, not a mapping"
+    assert only(config.errors).text == "meters.api-calls.unit: expected a string, not a mapping"
     assert at(only(config.errors)) == (14, 5)
 
 
@@ -341,7 +341,7 @@ def test_path_problems_are_diagnostics(tmp_path: Path) -> None:
 
 def test_no_meters_at_all_is_a_warning(tmp_path: Path) -> None:
     config = load_text(tmp_path, "version: 1\nmeters: {}\n")
-    assert config.errors == [] and [d.message for d in config.warnings] == ["no meters are defined"]
+    assert config.errors == [] and [d.text for d in config.warnings] == ["no meters are defined"]
 
 
 def test_every_file_reports_all_its_problems(tmp_path: Path) -> None:

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from reconciler.config.findings import Finding
 from reconciler.config.schema import fast_validator, validator
 from reconciler.config.schema_errors import (
     VALID,
@@ -28,6 +27,7 @@ from reconciler.config.schema_errors import (
     suspect_part,
 )
 from reconciler.config.yamlnodes import load_yaml
+from reconciler.model import Diagnostic
 from tests.support.paths import ROOT
 from tests.support.strategies import (
     GOOD_METER,
@@ -44,11 +44,11 @@ CORPUS = sorted((ROOT / "tests" / "bad_configs").rglob("*.y*ml")) + sorted(
     (ROOT / "examples" / "meters").glob("*.yaml"))
 
 
-def by_meter(findings: list[Finding]) -> list[Finding]:
+def by_meter(findings: list[Diagnostic]) -> list[Diagnostic]:
     """Findings about the top level first, then each meter's, each group in its order."""
 
-    def group(finding: Finding) -> tuple[int, str]:
-        path = finding.path
+    def group(finding: Diagnostic) -> tuple[int, str]:
+        path = finding.path or ()
         if len(path) > 1 and path[0] == "meters":
             return 1, str(path[1])
         return 0, ""

@@ -254,7 +254,7 @@ def test_many_problems_are_a_line_each_the_first_twenty_shown() -> None:
     assert lines[0] == "cannot plan, 25 problems:"
     assert len(lines) == 22 and lines[-1] == "  - and 5 more"
     assert all(line.startswith("  - key 'k") and "not a meter" in line for line in lines[1:21])
-    assert len(err.value.problems) == 25  # all of them, for callers
+    assert len(err.value.diagnostics) == 25  # all of them, for callers
 
 
 def test_the_prune_guard_lists_twenty_meters_at_the_most() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.model import strip_metadata_prefix
+from reconciler.model import NodePath, format_path, strip_metadata_prefix
 from reconciler.usage.engine.aggregation import applies
 from reconciler.usage.engine.billing import (
     billing_applies,
@@ -42,9 +42,11 @@ def clause_text(clause: dict[str, Any]) -> str:
     return f"{strip_metadata_prefix(clause['property'])} {clause['operator']} {value}"
 
 
-def _leaves(filter_: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def _leaves(
+    filter_: dict[str, Any], path: NodePath
+) -> Iterator[tuple[NodePath, dict[str, Any]]]:
     for index, item in enumerate(filter_.get("clauses") or ()):
-        here = f"{path}.clauses[{index}]"
+        here = (*path, "clauses", index)
         if "clauses" in item:
             yield from _leaves(item, here)
         else:
@@ -52,9 +54,9 @@ def _leaves(filter_: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str,
 
 
 def _first_differing(filter_: dict[str, Any], event: Event) -> str:
-    for path, clause in _leaves(filter_, "filter"):
+    for path, clause in _leaves(filter_, ("filter",)):
         if clause_matches(clause, event) != billing_clause_matches(clause, event):
-            return f"clause {path}: {clause_text(clause)}"
+            return f"clause {format_path(path)}: {clause_text(clause)}"
     return "filter"  # not reached: the paths differ only at a clause
 
 
