@@ -55,6 +55,8 @@ def test_import_then_adopt_then_no_changes(api: Api, tmp_path: Path) -> None:
     assert invoke("apply", "--auto-approve", str(out), env=api.env).code == 0
     again = invoke("plan", "--detailed-exitcode", str(out), env=api.env)
     assert again.code == 0 and "No changes." in again.out
+    assert ("3 `id:` pin(s) no longer needed, the tag identifies these meters (api-calls, "
+            "api-calls-2, storage-gb-max): they can be removed") in again.out, again.out
     # --include-archived brings the archived one too, and refusing to overwrite without --force
     assert invoke("import", "--out", str(out), env=api.env).code == 1
     run = invoke("import", "--include-archived", "--out", str(out), "--force", env=api.env)

@@ -192,8 +192,11 @@ def test_bad_token_is_one_line_with_polar_message_and_no_token(api: Api, config:
 
 
 def test_organization_id_of_the_organization_token_is_accepted(api: Api, config: Path) -> None:
-    apply_ok(api, config)
-    own = invoke("plan", str(config), env={**api.env, "POLAR_ORGANIZATION_ID": api.emu.organization_id})
+    own_env = {**api.env, "POLAR_ORGANIZATION_ID": api.emu.organization_id}
+    created = invoke("apply", "--auto-approve", str(config), env=own_env)  # creates: never sent
+    assert created.code == 0 and "Apply complete: 2 created" in created.out, created.text
+    assert all("organization_id" not in w["body"] for w in api.writes())
+    own = invoke("plan", str(config), env=own_env)
     assert own.code == 0 and "No changes" in own.out, own.text
     other = "0f3c0d7e-6b8a-4a51-9a55-2a4b7d1d2f10"
     run = invoke("--organization-id", other, "plan", str(config), env=api.env)

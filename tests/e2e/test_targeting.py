@@ -55,3 +55,25 @@ def test_unknown_keys_and_prune_with_a_target_are_refused(api: Api, tmp_path: Pa
     run = invoke("apply", "--auto-approve", "--prune", str(config), "--exclude", "m000", env=api.env)
     assert run.code == 1 and "--prune with --target/--exclude" in run.err
     assert api.requests() == []
+
+
+def test_a_refused_change_on_a_locked_meter_does_not_block_an_unrelated_one(
+    api: Api, tmp_path: Path
+) -> None:
+    config = meter_file(tmp_path / "meters.yaml", 2)
+    assert invoke("apply", "--auto-approve", str(config), env=api.env).code == 0
+    by_key = {m["metadata"]["polar_meters_key"]: m for m in api.meters()}
+    answer = api.http.post("/v1/events/ingest", json={"events": [  # m000 has counted events
+        {"name": "event_0", "external_customer_id": "acme", "timestamp": "2024-05-01T00:00:00Z"}]})
+    assert answer.status_code == 200
+    config.write_text(config.read_text().replace("value: event_0", "value: event_zero")
+                      .replace("Meter number 1", "Meter one"))
+    refused = invoke("apply", "--auto-approve", str(config), env=api.env)
+    assert refused.code == 1 and "refusing to apply" in refused.err and "m000" in refused.err
+    api.clear_requests()
+    urgent = invoke("apply", "--auto-approve", "--exclude", "m000", str(config), env=api.env)
+    assert urgent.code == 0, urgent.text
+    assert "Apply complete: 0 created, 1 updated" in urgent.out
+    assert [w["path"] for w in api.writes()] == [f"/v1/meters/{by_key['m001']['id']}"]
+    assert invoke("apply", "--auto-approve", "--target", "m001", str(config),
+                  env=api.env).out.count("No changes.") == 1

@@ -145,7 +145,8 @@ def test_pin_adopts_even_with_another_name() -> None:
 
 
 def test_pin_to_unknown_meter_is_an_error() -> None:
-    with pytest.raises(PlanError, match="not a meter of this organization"):
+    with pytest.raises(PlanError, match="not a meter of this organization: the `id:` pin is "
+                       "wrong"):  # the pin is the problem, not the meter
         plan([desired("api-calls", pin=str(uuid.uuid4()))], [])
 
 
