@@ -65,6 +65,10 @@ def _left_alone(plan: Plan) -> list[str]:
         head.append("")
     if plan.retired:
         head += [f"{len(plan.retired)} archived earlier, not in the configuration.", ""]
+    if plan.redundant_pins:
+        keys = ", ".join(f"`{k}`" for k in plan.redundant_pins[:20])
+        head += [(f"{len(plan.redundant_pins)} `id:` pin(s) no longer needed, the tag "
+                  f"identifies these meters: {keys}; they can be removed."), ""]
     if plan.duplicates:
         dups = ", ".join(f"`{r.id}` duplicate of `{r.key}`" for r in plan.duplicates[:20])
         head += [(f"{len(plan.duplicates)} more meter(s) carry a configured key, left alone "

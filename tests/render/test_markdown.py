@@ -31,3 +31,10 @@ def test_size_cap_leaves_out_details_and_says_how_many() -> None:
 def test_backticks_in_values_cannot_break_the_fence() -> None:
     out = render_markdown(plan([desired("a", name="```evil")], []))
     assert "````diff" in out
+
+
+def test_pins_the_tag_makes_redundant_are_said_in_the_comment_too() -> None:
+    r = remote("api-calls")
+    out = render_markdown(plan([desired("api-calls", pin=r.id)], [r]))
+    assert ("1 `id:` pin(s) no longer needed, the tag identifies these meters: `api-calls`; "
+            "they can be removed.") in out
