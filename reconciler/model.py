@@ -156,6 +156,12 @@ def strip_metadata_prefix(prop: str) -> str:
     return prop.removeprefix(METADATA_PREFIX)
 
 
+def clause_text(clause: dict[str, Any]) -> str:
+    """A filter clause on one line, as a person reads it: ``name eq "api_call"``. Properties
+    are shown as given: normalised specs already hold them as Polar stores them."""
+    return f"{clause['property']} {clause['operator']} {json.dumps(clause['value'], ensure_ascii=False)}"
+
+
 def _normalize_scalar(value: Any) -> Any:
     # Polar turns JSON 1.0 into 1 in clause values; an integral float in metadata is the
     # same number. Booleans are left alone (bool is an int subclass).

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.model import DesiredMeter, RemoteMeter
-from reconciler.plan.diff import diff_specs
+from reconciler.plan.diff import same
 from reconciler.polar.identity import Match, match_meters
 from reconciler.usage.engine import Event
 
@@ -158,8 +158,8 @@ def _question(d: DesiredMeter, before: dict[str, Any] | None) -> Question | None
     if before is None:
         return Question(d.key, "create", after, aggregation)
     old_filter, old_aggregation = before.get("filter"), before.get("aggregation")
-    filter_changed = bool(diff_specs({"filter": old_filter}, {"filter": after}))
-    if not filter_changed and not diff_specs({"a": old_aggregation}, {"a": aggregation}):
+    filter_changed = not same(old_filter, after)
+    if not filter_changed and same(old_aggregation, aggregation):
         return None
     return Question(d.key, "change", after, aggregation, old_filter if filter_changed else None)
 

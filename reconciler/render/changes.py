@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.model import clause_text
 from reconciler.plan.diff import ABSENT, FieldChange, is_clause, is_group
 
 #: The symbol and colour of each kind of change.
@@ -16,11 +17,6 @@ CHANGE_SYMBOLS = {
     "change": ("~", "yellow"),
     "move": ("~", "yellow"),
 }
-
-
-def clause_text(clause: dict[str, Any]) -> str:
-    """A filter clause on one line: ``name eq "api_call"``."""
-    return f"{clause['property']} {clause['operator']} {value_text(clause['value'])}"
 
 
 def group_text(group: dict[str, Any]) -> str:

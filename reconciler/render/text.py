@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.model import clause_text
 from reconciler.plan.diff import format_path, is_clause
 from reconciler.plan.locks import ALLOW_PREDICTED, predicted_locks
 from reconciler.plan.types import Action, Plan
 from reconciler.render.archives import held_lines, held_summary_lines
-from reconciler.render.changes import change_lines, clause_text, value_text
+from reconciler.render.changes import change_lines, value_text
 from reconciler.render.live import action_live_lines, plan_live_lines
 from reconciler.render.preview import preview_lines
 from reconciler.render.style import Styler

@@ -5,12 +5,11 @@ Such an event shows in one and not the other, so a meter test or a plan preview 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.model import NodePath, format_path, strip_metadata_prefix
+from reconciler.model import NodePath, clause_text, format_path
 from reconciler.usage.engine.aggregation import applies
 from reconciler.usage.engine.billing import (
     billing_applies,
@@ -34,12 +33,6 @@ class Divergence:
         counted, not_counted = ("Polar's quantities", "its billing") if self.quantities else (
             "Polar's billing", "its quantities")
         return f"counted by {counted} but not by {not_counted} ({self.clause})"
-
-
-def clause_text(clause: dict[str, Any]) -> str:
-    """``n gt 3``, ``model like "gpt"``: a clause as a person reads it."""
-    value = json.dumps(clause.get("value"), ensure_ascii=False)
-    return f"{strip_metadata_prefix(clause['property'])} {clause['operator']} {value}"
 
 
 def _leaves(
