@@ -17,11 +17,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from reconciler.rules import AGGREGATION_FUNCTIONS
-from reconciler.usage.engine import Event, meter_matches, quantities
+from reconciler.usage.engine import Event, meter_matches, quantities, truncate
+from reconciler.usage.engine.quantities import series
 from tests.support import postgres
 from tests.support.polar_sql import TABLE, meter_where, quantities_sql
 from tests.support.strategies import (
@@ -33,9 +34,19 @@ from tests.support.strategies import (
 
 pytestmark = pytest.mark.oracle
 
-ZONES = ("UTC", "Europe/Paris", "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Kathmandu")
-#: Around the DST changes of 2026 (Paris: 29 March; Lord Howe, Chatham: 5 April).
+ZONES = ("UTC", "Europe/Paris", "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Kathmandu",
+         "America/Havana")
+#: Twelve days around each DST change of 2026 in those zones: Paris (29 March, 25 October),
+#: Lord Howe and Chatham (falling back 5 April, springing forward late September: 30- and
+#: 45-minute steps), Havana (8 March, midnight skipped; 1 November, from 01:00 back to a
+#: midnight that so occurs twice). A series stepping onto a repeated wall time, or a day
+#: starting at one, takes the later offset (tests/usage/test_quantities_dst.py).
 WINDOW = datetime.fromtimestamp(ORACLE_EPOCHS[0], UTC)
+WINDOWS = (WINDOW, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 9, 22, tzinfo=UTC),
+           datetime(2026, 10, 22, tzinfo=UTC))
+#: ``ORACLE_EXAMPLES=N make oracle`` explores N random examples (a new seed each run)
+#: instead of the fixed 300 that ``make test`` runs.
+EXAMPLES = os.environ.get("ORACLE_EXAMPLES")
 SPAN = {"hour": 3, "day": 12, "week": 20, "month": 70}
 
 
@@ -71,21 +82,64 @@ def _unavailable() -> None:
     postgres.NOT_RUN.append(reason)
 
 
-moments = st.builds(
-    lambda seconds, micros: WINDOW + timedelta(seconds=seconds, microseconds=micros),
-    st.integers(0, 12 * 86400), st.sampled_from([0, 0, 499999, 500000, 600000]),
-)
+
+
+def transitions(zone: str, window: datetime) -> list[datetime]:
+    """The moments in the 12 days from ``window`` where ``zone``'s offset changes."""
+    tz, found = ZoneInfo(zone), []
+    step = timedelta(minutes=15)
+    for i in range(12 * 96):
+        at = window + i * step
+        if (at + step).astimezone(tz).utcoffset() != at.astimezone(tz).utcoffset():
+            found.append(at + step)
+    return found
+
+
+#: (zone, window) pairs: every zone in the main window, and each zone in a window where it
+#: changes its offset.
+PLACES = [(zone, WINDOW) for zone in ZONES] + [
+    (zone, window) for window in WINDOWS[1:] for zone in ZONES if transitions(zone, window)]
+
+
+def moments(window: datetime, anchors: list[datetime]) -> st.SearchStrategy[datetime]:
+    """Times in the 12 days from ``window``, often within two hours of a DST change."""
+    micros = st.sampled_from([0, 0, 499999, 500000, 600000])
+    anywhere = st.builds(lambda s, m: window + timedelta(seconds=s, microseconds=m),
+                         st.integers(0, 12 * 86400), micros)
+    if not anchors:
+        return anywhere
+    near = st.builds(lambda a, s, m: a + timedelta(seconds=s, microseconds=m),
+                     st.sampled_from(anchors), st.integers(-7200, 7200), micros)
+    return st.one_of(anywhere, near)
+
+
+def starts(window: datetime, anchors: list[datetime]) -> st.SearchStrategy[datetime]:
+    """A series' start: on the hour in the window, or some days (whole, plus up to 90
+    minutes either way) before a DST change, so that a day's step lands in or near it."""
+    anywhere = st.builds(lambda h: window + timedelta(hours=h), st.integers(-30, 11 * 24))
+    if not anchors:
+        return anywhere
+    before = st.builds(lambda a, d, m: a - timedelta(days=d, minutes=m),
+                       st.sampled_from(anchors), st.integers(0, 3), st.integers(-75, 75))
+    return st.one_of(anywhere, before)
+
 #: (customer_id, external_customer_id): Polar groups per-customer aggregation by the event's
 #: own customer id, else its external id text; it never links a customer's two identifiers
 #: (so the same customer under both forms two groups: the emulator's tests show that part).
 CUSTOMERS = [(None, "acme"), ("2a6c1f04-3a51-4f6e-9c39-4f1b0c5e8a11", None), (None, "zeta"),
              ("7f3e2b9c-5d14-4c8a-b6e2-0a9d8c7b6e55", None)]
-events_lists = st.lists(
-    st.builds(lambda name, source, at, metadata, customer: Event(name, at, metadata, source, *customer),
-              st.sampled_from(["api_call", "llm", "api"]), st.sampled_from(["user", "system"]),
-              moments, oracle_metadata(), st.sampled_from(CUSTOMERS)),
-    max_size=8,
-)
+
+
+def events_lists(window: datetime, anchors: list[datetime]) -> st.SearchStrategy[list[Event]]:
+    return st.lists(
+        st.builds(lambda name, source, at, metadata, customer: Event(name, at, metadata, source,
+                                                                     *customer),
+                  st.sampled_from(["api_call", "llm", "api"]), st.sampled_from(["user", "system"]),
+                  moments(window, anchors), oracle_metadata(), st.sampled_from(CUSTOMERS)),
+        max_size=8,
+    )
+
+
 customer_aggregations = st.one_of(st.none(), st.sampled_from(AGGREGATION_FUNCTIONS))
 
 
@@ -105,14 +159,13 @@ def _same(a: float, b: float) -> bool:
 
 
 def _check(conn: Any, events: list[Event], filter_: dict[str, Any], aggregation: dict[str, Any],
-           zone: str, interval: str, offset: int, days: int,
+           zone: str, interval: str, start: datetime, days: int,
            customer_aggregation: str | None = None) -> None:
     _load(conn, events)
     where, params = meter_where(filter_, aggregation)
     rows = conn.execute(f"SELECT id FROM events WHERE {where} ORDER BY id", params).fetchall()
     matched = [i for i, e in enumerate(events) if meter_matches(filter_, aggregation, e)]
     assert [r[0] for r in rows] == matched, (filter_, aggregation)
-    start = WINDOW + timedelta(hours=offset)
     end = start + timedelta(days=days)
     conn.execute(f"SET TIME ZONE '{zone}'")
     sql, params = quantities_sql(filter_, aggregation, interval, customer_aggregation)
@@ -133,16 +186,20 @@ def test_engine_agrees_with_postgresql(connection: Any) -> None:
         _unavailable()
         return
 
-    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
-    @given(events=events_lists, filter_=oracle_filters, aggregation=oracle_aggregations,
-           zone=st.sampled_from(ZONES), interval=st.sampled_from(list(SPAN)),
-           offset=st.integers(-30, 11 * 24), customer_aggregation=customer_aggregations,
+    @settings(max_examples=int(EXAMPLES or 300), deadline=None, derandomize=EXAMPLES is None,
+              database=None)
+    @given(filter_=oracle_filters, aggregation=oracle_aggregations, place=st.sampled_from(PLACES),
+           interval=st.sampled_from(list(SPAN)), customer_aggregation=customer_aggregations,
            data=st.data())
-    def check(events: list[Event], filter_: dict[str, Any], aggregation: dict[str, Any],
-              zone: str, interval: str, offset: int, customer_aggregation: str | None,
-              data: st.DataObject) -> None:
-        days = data.draw(st.integers(0, SPAN[interval] if interval != "hour" else 6))
-        _check(connection, events, filter_, aggregation, zone, interval, offset, days,
+    def check(filter_: dict[str, Any], aggregation: dict[str, Any], place: tuple[str, datetime],
+              interval: str, customer_aggregation: str | None, data: st.DataObject) -> None:
+        zone, window = place
+        anchors = transitions(zone, window)
+        events = data.draw(events_lists(window, anchors), label="events")
+        start = data.draw(starts(window, anchors), label="start")
+        days = data.draw(st.integers(0, SPAN[interval] if interval != "hour" else 6), label="days")
+        note(f"events={events!r} start={start!r} days={days!r}")
+        _check(connection, events, filter_, aggregation, zone, interval, start, days,
                customer_aggregation)
 
     check()
@@ -169,7 +226,7 @@ def test_notes_examples_match_on_postgresql(connection: Any, metadata: dict[str,
     filter_ = {"conjunction": "and", "clauses": [clause]}
     ev = Event("api_call", WINDOW, metadata, "user", None, "c")
     assert meter_matches(filter_, {"func": "count"}, ev)
-    _check(connection, [ev], filter_, {"func": "count"}, "UTC", "day", 0, 1)
+    _check(connection, [ev], filter_, {"func": "count"}, "UTC", "day", WINDOW, 1)
 
 
 def test_customer_aggregation_groups_by_either_identifier_on_postgresql(connection: Any) -> None:
@@ -187,4 +244,46 @@ def test_customer_aggregation_groups_by_either_identifier_on_postgresql(connecti
     for function, expected in (("count", 3), ("max", 2), ("sum", 4), ("unique", 2)):
         result = quantities({"func": "count"}, events, WINDOW, WINDOW, "day", UTC, function)
         assert result.buckets[0].quantity == expected, function
-        _check(connection, events, every, {"func": "count"}, "UTC", "day", 0, 0, function)
+        _check(connection, events, every, {"func": "count"}, "UTC", "day", WINDOW, 0, function)
+
+
+#: Series and truncations at DST changes, as tests/usage/test_quantities_dst.py expects them
+#: (each measured on PostgreSQL 15): here the same against this machine's PostgreSQL.
+DST_SERIES = [("Pacific/Chatham", "2026-04-04T03:15+13:45", "2026-04-05T03:15+12:45", "day"),
+              ("Pacific/Chatham", "2026-04-04T03:15+13:45", "2026-04-05T03:15+13:45", "day"),
+              ("Europe/Paris", "2026-10-24T02:30+02:00", "2026-10-26T00:00+01:00", "day"),
+              ("Europe/Paris", "2026-03-28T02:30+01:00", "2026-03-30T00:00+02:00", "day"),
+              ("America/Havana", "2026-10-31T00:00-04:00", "2026-11-02T00:00-05:00", "day"),
+              ("America/Havana", "2026-10-01T00:00-04:00", "2026-12-01T00:00-05:00", "month"),
+              ("Australia/Lord_Howe", "2026-03-29T01:45+11:00", "2026-04-12T00:00+10:30", "week")]
+DST_TRUNCATIONS = [("America/Havana", "2026-11-01T04:30Z"), ("America/Havana", "2026-11-01T05:30Z"),
+                   ("America/Havana", "2026-03-08T06:30Z"), ("Pacific/Chatham", "2026-04-04T14:10Z"),
+                   ("Australia/Lord_Howe", "2026-04-04T15:10Z")]
+
+
+@pytest.mark.parametrize(("zone", "start", "end", "interval"), DST_SERIES)
+def test_dst_series_on_postgresql(connection: Any, zone: str, start: str, end: str,
+                                  interval: str) -> None:
+    if connection is None:
+        _unavailable()
+        return
+    first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    connection.execute(f"SET TIME ZONE '{zone}'")
+    rows = connection.execute(
+        f"SELECT generate_series(%s::timestamptz, %s::timestamptz, '1 {interval}'::interval)",
+        [first, last]).fetchall()
+    assert series(first, last, interval, ZoneInfo(zone)) == [r[0].astimezone(UTC) for r in rows]
+
+
+@pytest.mark.parametrize(("zone", "moment"), DST_TRUNCATIONS)
+@pytest.mark.parametrize("interval", ["hour", "day", "week", "month", "year"])
+def test_dst_truncation_on_postgresql(connection: Any, zone: str, moment: str,
+                                      interval: str) -> None:
+    if connection is None:
+        _unavailable()
+        return
+    at = datetime.fromisoformat(moment)
+    connection.execute(f"SET TIME ZONE '{zone}'")
+    (row,) = connection.execute(f"SELECT date_trunc('{interval}', %s::timestamptz)",
+                                [at]).fetchall()
+    assert truncate(at, interval, ZoneInfo(zone)) == row[0].astimezone(UTC)

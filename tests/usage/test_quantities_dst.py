@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reconciler.usage.engine import Event, quantities, truncate
+from reconciler.usage.engine.quantities import series
 
 
 def utc(hour: int, minute: int = 0, day: int = 4) -> datetime:
@@ -40,3 +41,48 @@ def test_events_fall_in_the_right_hour_across_chatham_dst_end() -> None:
     assert [(b.timestamp, b.quantity) for b in result.buckets] == [
         (utc(12), 0), (utc(13), 0), (utc(14), 2), (utc(15), 1), (utc(16), 0)]
     assert result.total == 3
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+@pytest.mark.parametrize(("zone", "start", "end", "expected"), [
+    # Chatham, 5 April: 03:15 occurs at +13:45 and again at +12:45; a day's step from 03:15
+    # the day before lands on the second (the offset after the change)
+    ("Pacific/Chatham", "2026-04-04T03:15+13:45", "2026-04-05T03:15+12:45",
+     ["2026-04-03T13:30Z", "2026-04-04T14:30Z"]),
+    # ... and a step onto the first 03:15 is past the end, so the series stops
+    ("Pacific/Chatham", "2026-04-04T03:15+13:45", "2026-04-05T03:15+13:45",
+     ["2026-04-03T13:30Z"]),
+    # Paris, 25 October: 02:30 is read at +01:00, after the change
+    ("Europe/Paris", "2026-10-24T02:30+02:00", "2026-10-26T00:00+01:00",
+     ["2026-10-24T00:30Z", "2026-10-25T01:30Z"]),
+    # Paris, 29 March: 02:30 does not exist; it is read at +01:00, before the change
+    ("Europe/Paris", "2026-03-28T02:30+01:00", "2026-03-30T00:00+02:00",
+     ["2026-03-28T01:30Z", "2026-03-29T01:30Z"]),
+    # Havana, 1 November: midnight occurs twice (01:00 goes back to 00:00)
+    ("America/Havana", "2026-10-31T00:00-04:00", "2026-11-02T00:00-05:00",
+     ["2026-10-31T04:00Z", "2026-11-01T05:00Z", "2026-11-02T05:00Z"]),
+])
+def test_each_day_step_lands_as_postgresql(zone: str, start: str, end: str,
+                                           expected: list[str]) -> None:
+    """generate_series(start, end, '1 day'), measured on PostgreSQL 15 (the oracle suite's
+    test_dst_edges_on_postgresql runs the same on a real one)."""
+    points = series(at(start), at(end), "day", ZoneInfo(zone))
+    assert points == [at(t) for t in expected]
+
+
+@pytest.mark.parametrize(("zone", "moment", "interval", "expected"), [
+    # Havana's repeated midnight is read after the change: an event in the first hour of
+    # 1 November (at -04:00) belongs to a day that starts after it
+    ("America/Havana", "2026-11-01T04:30Z", "day", "2026-11-01T05:00Z"),
+    ("America/Havana", "2026-11-01T05:30Z", "day", "2026-11-01T05:00Z"),
+    ("America/Havana", "2026-11-01T04:30Z", "month", "2026-11-01T05:00Z"),
+    ("America/Havana", "2026-11-01T04:30Z", "week", "2026-10-26T04:00Z"),
+    # Havana's skipped midnight (8 March) is read before the change
+    ("America/Havana", "2026-03-08T06:30Z", "day", "2026-03-08T05:00Z"),
+])
+def test_days_start_as_postgresql_reads_their_midnight(zone: str, moment: str, interval: str,
+                                                       expected: str) -> None:
+    assert truncate(at(moment), interval, ZoneInfo(zone)) == at(expected)

@@ -4,7 +4,9 @@ computes them (server/polar/meter/service.py ``get_quantities``, kit/time_querie
 - The series runs from ``start`` by steps of one ``interval`` while it stays <= ``end``
   (PostgreSQL's ``generate_series`` in the request's time zone: an hour is 60 minutes, a day
   or week follows the calendar, so a day across a DST change lasts 23 or 25 hours, a month
-  from the 31st lands on the last day of the next one and stays on that day).
+  from the 31st lands on the last day of the next one and stays on that day). A step that
+  lands on a wall time a DST change repeats takes the later offset, one it skips the
+  earlier (:func:`local_time`), as do midnights when a day is truncated.
 - Each point's quantity aggregates the events whose timestamp truncates (in that zone) to
   the same hour/day/week (Monday)/month/year as the point. Events are not cut at ``start``
   or ``end``: the first and last buckets hold their whole period.
@@ -36,6 +38,18 @@ def within_limits(start: datetime, end: datetime, interval: str) -> bool:
     return end.toordinal() - start.toordinal() <= MAX_SPAN_DAYS[interval]
 
 
+def local_time(wall: datetime, zone: tzinfo) -> datetime:
+    """A naive wall time in ``zone`` as PostgreSQL reads it (``DetermineTimeZoneOffset``):
+    a time that a fall-back change makes occur twice takes the offset after the change
+    (PEP 495's ``fold=1``), a time that a spring-forward change skips takes the offset
+    before it (``fold=0``)."""
+    before, after = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    if before.utcoffset() == after.utcoffset():
+        return before
+    twice = after.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
+    return after if twice else before
+
+
 def truncate(moment: datetime, interval: str, zone: tzinfo) -> datetime:
     """``date_trunc(interval, moment)`` in ``zone``, as a UTC time."""
     local = moment.astimezone(zone)
@@ -47,14 +61,14 @@ def truncate(moment: datetime, interval: str, zone: tzinfo) -> datetime:
         assert offset is not None
         wall = local.replace(tzinfo=None, minute=0, second=0, microsecond=0)
         return (wall - offset).replace(tzinfo=UTC)
-    local = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
+    wall = local.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     if interval == "week":
-        local -= timedelta(days=local.weekday())
+        wall -= timedelta(days=wall.weekday())
     elif interval == "month":
-        local = local.replace(day=1)
+        wall = wall.replace(day=1)
     elif interval == "year":
-        local = local.replace(month=1, day=1)
-    return local.astimezone(UTC)
+        wall = wall.replace(month=1, day=1)
+    return local_time(wall, zone).astimezone(UTC)
 
 
 def _add_months(local: datetime, months: int) -> datetime:
@@ -62,19 +76,18 @@ def _add_months(local: datetime, months: int) -> datetime:
     year, month = local.year + index // 12, index % 12 + 1
     next_first = datetime(year + month // 12, month % 12 + 1, 1)
     last_day = (next_first - timedelta(days=1)).day
-    return local.replace(year=year, month=month, day=min(local.day, last_day), fold=0)
+    return local.replace(year=year, month=month, day=min(local.day, last_day))
 
 
 def _step(point: datetime, interval: str, zone: tzinfo) -> datetime:
     if interval == "hour":
         return point + timedelta(hours=1)
-    local = point.astimezone(zone)
+    wall = point.astimezone(zone).replace(tzinfo=None)
     if interval in ("day", "week"):
-        wall = local.replace(tzinfo=None) + timedelta(days=1 if interval == "day" else 7)
-        local = wall.replace(tzinfo=zone)
+        wall += timedelta(days=1 if interval == "day" else 7)
     else:
-        local = _add_months(local, 1 if interval == "month" else 12)
-    return local.astimezone(UTC)
+        wall = _add_months(wall, 1 if interval == "month" else 12)
+    return local_time(wall, zone).astimezone(UTC)
 
 
 def series(start: datetime, end: datetime, interval: str, zone: tzinfo) -> list[datetime]:
