@@ -47,7 +47,7 @@ WINDOWS = (WINDOW, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 9, 22, tzinf
 #: ``ORACLE_EXAMPLES=N make oracle`` explores N random examples (a new seed each run)
 #: instead of the fixed 300 that ``make test`` runs.
 EXAMPLES = os.environ.get("ORACLE_EXAMPLES")
-SPAN = {"hour": 3, "day": 12, "week": 20, "month": 70}
+SPAN = {"hour": 3, "day": 12, "week": 20, "month": 70, "year": 800}
 
 
 @pytest.fixture(scope="module")
