@@ -57,7 +57,7 @@ def print_environments(plans: Sequence[Plan], fmt: str, out: str | None, detaile
     else:
         if fmt == "github":
             for plan in plans:
-                for line in plan_annotations(plan):
+                for line in plan_annotations(plan, name_environment=True):
                     click.echo(line)
         click.echo(render_environments_text(plans, color=use_color()))
         if out:

@@ -25,12 +25,15 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def github_annotation(diagnostic: Diagnostic) -> str:
-    """One GitHub Actions workflow command for a diagnostic."""
+def github_annotation(diagnostic: Diagnostic, title: str | None = None) -> str:
+    """One GitHub Actions workflow command for a diagnostic (``title``: the annotation's
+    heading, GitHub's ``title=``)."""
     props = []
     if diagnostic.location:
         loc = diagnostic.location
         props = [f"file={_escape_property(loc.file)}", f"line={loc.line}", f"col={loc.col}"]
+    if title:
+        props.append(f"title={_escape_property(title)}")
     head = f"::{diagnostic.severity}"
     if props:
         head += " " + ",".join(props)
@@ -56,9 +59,15 @@ def report_diagnostics(config: Config, fmt: str = "text") -> bool:
     return False
 
 
-def plan_annotations(plan: Plan) -> list[str]:
+def plan_annotations(plan: Plan, name_environment: bool = False) -> list[str]:
     """The plan's own problems (a change Polar would refuse) and caveats, each on the line
-    of the meter it is about."""
-    found = [Diagnostic("error", f"{a.key}: {a.problem}", a.location) for a in plan.actions if a.problem]
-    found += [Diagnostic("warning", f"{a.key}: {a.caveat}", a.location) for a in plan.actions if a.caveat]
-    return [github_annotation(d) for d in found]
+    of the meter it is about; with ``name_environment`` (several environments planned at
+    once, whose meters share those lines), each names the plan's environment first and as
+    its title."""
+    env = str(plan.environment) if name_environment and plan.environment else None
+    head = f"{env}: " if env else ""
+    found = [Diagnostic("error", f"{head}{a.key}: {a.problem}", a.location)
+             for a in plan.actions if a.problem]
+    found += [Diagnostic("warning", f"{head}{a.key}: {a.caveat}", a.location)
+              for a in plan.actions if a.caveat]
+    return [github_annotation(d, env) for d in found]

@@ -147,3 +147,22 @@ def test_diff_shows_exactly_the_fields_that_differ(orgs: TwoOrgs, tmp_path: Path
 def test_diff_needs_two_environments(orgs: TwoOrgs) -> None:
     run = invoke("--env", "sandbox", "diff", env=TOKEN_ENV)
     assert run.code == 2 and "diff compares two environments" in run.err
+
+
+def test_github_annotations_name_the_environment_they_are_about(orgs: TwoOrgs, tmp_path: Path) -> None:
+    """Both environments' meters come from the same lines: an annotation says which
+    environment's meter is locked."""
+    for env in ("sandbox", "production"):
+        assert invoke("--env", env, "apply", "--auto-approve", env=TOKEN_ENV).code == 0
+    with orgs.http("production") as http:
+        answer = http.post("/v1/events/ingest", json={"events": [
+            {"name": "api_call", "external_customer_id": "acme", "metadata": {"tier": "pro", "tokens": 5}}]})
+        assert answer.status_code == 200, answer.text
+    meters = tmp_path / "meters" / "api.yaml"
+    meters.write_text(meters.read_text().replace("value: api_call}", "value: api_call_v2}"))
+    run = invoke(*BOTH, "plan", "--format", "github", env=TOKEN_ENV)
+    assert run.code == 1, run.text
+    [annotation] = [line for line in run.out.splitlines() if line.startswith("::")]
+    head, message = annotation.split("::")[1:]
+    assert head.startswith("error file=meters/api.yaml,line=3,col=3") and head.endswith(",title=production")
+    assert message.startswith("production: api-calls: the meter is locked")
