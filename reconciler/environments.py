@@ -86,6 +86,7 @@ def environment_target(env: Environment, environ: Mapping[str, str] | None = Non
             )
         target = resolve_target(env.server, token, None, env.organization_id)
     target.environment = env.name
+    target.organization_source = f"environment {env.name} (polar-meters.yaml)"
     return target
 
 

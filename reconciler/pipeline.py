@@ -168,8 +168,9 @@ def check_organization(target: Target, remote: Sequence[RemoteMeter]) -> None:
     expected = target.expected_organization_id or target.organization_id
     if expected and orgs - {expected}:
         raise UserError(
-            f"the configuration is for organization {expected}, but the token reaches meters "
-            f"of {', '.join(sorted(orgs - {expected}))}: check the token and organization_id"
+            f"{target.organization_source} names organization {expected}, but the token "
+            f"reaches meters of {', '.join(sorted(orgs - {expected}))}: check the token and "
+            "the organization id"
         )
     if not expected and len(orgs) > 1:
         raise UserError(

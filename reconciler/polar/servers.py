@@ -46,6 +46,8 @@ class Target:
     debug: DebugLog | None = None
     notice: Callable[[str], None] | None = None  # retries shown on one line of a terminal
     environment: str | None = None  # the project file's environment, when one was chosen
+    #: who named expected_organization_id, for the error when Polar's meters are another's
+    organization_source: str = "the configuration's organization_id"
 
     def client(self) -> PolarClient:
         """A client sharing this run's rate limiter: a 429 slows every request down."""
@@ -84,6 +86,7 @@ def _local_target(config_org: str | None, state: Path = LOCAL_STATE) -> Target:
         organization_id=None,
         expected_organization_id=emulator.organization_id,
         transport=transport(emulator),
+        organization_source="the emulator's state",
     )
 
 
@@ -142,13 +145,15 @@ def resolve_target(
     if warning:
         print(warning, file=sys.stderr)
     org = organization_id or config_organization_id
+    source = ("--organization-id (POLAR_ORGANIZATION_ID)" if organization_id
+              else "the configuration's organization_id")
     if token.startswith("polar_oat_"):
         # the token names its organization: a given one is checked against what Polar
         # answers (as the configuration's is), never sent
-        return Target(server, base_url, token, None, org)
+        return Target(server, base_url, token, None, org, organization_source=source)
     if token.startswith("polar_pat_") and not org:
         raise UserError(
             "a personal token (polar_pat_…) needs an organization: pass --organization-id, set "
             "POLAR_ORGANIZATION_ID, or put organization_id in the configuration"
         )
-    return Target(server, base_url, token, org, org)
+    return Target(server, base_url, token, org, org, organization_source=source)

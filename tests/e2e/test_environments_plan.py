@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reconciler.render.markdown import MARKER
 from tests.support.e2e import read_terminal
-from tests.support.environments import TOKEN_ENV, TwoOrgs
+from tests.support.environments import PRODUCTION_ORG, SANDBOX_ORG, TOKEN_ENV, TwoOrgs
 from tests.support.inproc import invoke
 
 BOTH = ("--env", "sandbox", "--env", "production")
@@ -166,3 +166,13 @@ def test_github_annotations_name_the_environment_they_are_about(orgs: TwoOrgs, t
     head, message = annotation.split("::")[1:]
     assert head.startswith("error file=meters/api.yaml,line=3,col=3") and head.endswith(",title=production")
     assert message.startswith("production: api-calls: the meter is locked")
+
+
+def test_a_token_of_another_organization_is_refused_naming_the_environment(orgs: TwoOrgs) -> None:
+    assert invoke("--env", "sandbox", "apply", "--auto-approve", env=TOKEN_ENV).code == 0
+    swapped = {**TOKEN_ENV, "POLAR_PRODUCTION_TOKEN": TOKEN_ENV["POLAR_SANDBOX_TOKEN"]}
+    run = invoke("--env", "production", "plan", env=swapped)
+    assert run.code == 1, run.text
+    assert (f"environment production (polar-meters.yaml) names organization {PRODUCTION_ORG}, "
+            f"but the token reaches meters of {SANDBOX_ORG}") in run.err
+    assert TOKEN_ENV["POLAR_SANDBOX_TOKEN"] not in run.text

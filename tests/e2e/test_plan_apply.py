@@ -200,7 +200,9 @@ def test_organization_id_of_the_organization_token_is_accepted(api: Api, config:
     assert own.code == 0 and "No changes" in own.out, own.text
     other = "0f3c0d7e-6b8a-4a51-9a55-2a4b7d1d2f10"
     run = invoke("--organization-id", other, "plan", str(config), env=api.env)
-    assert run.code == 1 and f"the configuration is for organization {other}" in run.err
+    assert run.code == 1, run.text
+    assert (f"--organization-id (POLAR_ORGANIZATION_ID) names organization {other}, but the "
+            f"token reaches meters of {api.emu.organization_id}") in run.err
 
 
 def test_configuration_for_another_organization_is_refused(api: Api, config: Path) -> None:
@@ -208,7 +210,9 @@ def test_configuration_for_another_organization_is_refused(api: Api, config: Pat
     other = "0f3c0d7e-6b8a-4a51-9a55-2a4b7d1d2f10"
     config.write_text(f"organization_id: {other}\n" + config.read_text())
     run = invoke("plan", str(config), env=api.env)
-    assert run.code == 1 and other in run.err and "organization" in run.err
+    assert run.code == 1, run.text
+    assert (f"the configuration's organization_id names organization {other}, but the token "
+            f"reaches meters of {api.emu.organization_id}") in run.err
 
 
 def test_requests_sent_match_polar_schemas(api: Api, config: Path) -> None:
