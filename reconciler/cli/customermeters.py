@@ -15,6 +15,7 @@ from reconciler.cli.options import program_options
 from reconciler.errors import PolarAPIError, UserError
 from reconciler.model import TAG_KEY
 from reconciler.polar.identity import resolve_meter
+from reconciler.polar.usage import list_customer_meters
 from reconciler.render.numbers import number_text
 from reconciler.render.style import Styler, use_color
 
@@ -109,7 +110,7 @@ def command(
         if key:
             params.append(("meter_id", str(resolve_meter(client, key, config)["id"])))
         try:
-            items = client.list_customer_meters(params)
+            items = list_customer_meters(client, params)
         except PolarAPIError as exc:
             if exc.status == 403:
                 raise UserError(

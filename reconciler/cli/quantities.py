@@ -15,6 +15,7 @@ from reconciler.cli.common import environment_config, target_from_context
 from reconciler.cli.customermeters import customer_params, usage_options
 from reconciler.cli.options import program_options
 from reconciler.polar.identity import resolve_meter
+from reconciler.polar.usage import meter_quantities
 from reconciler.render.chart import bucket_label, chart_rows
 from reconciler.render.numbers import number_text
 from reconciler.render.style import Styler, is_terminal, use_color
@@ -80,7 +81,7 @@ def command(
               *customer_params(customer_ids, external_ids)]
     with target.client() as client:
         meter = resolve_meter(client, key, config)
-        data = client.meter_quantities(str(meter["id"]), params)
+        data = meter_quantities(client, str(meter["id"]), params)
     buckets, total = data["quantities"], data["total"]
     if fmt == "json":
         document = {

@@ -18,8 +18,6 @@ from reconciler import REPOSITORY, __version__
 from reconciler.errors import PolarAPIError
 from reconciler.model import TAG_KEY
 from reconciler.polar.answers import (
-    MAX_LISTED_CUSTOMER_METERS,
-    check_pages,
     describe_error,
     describe_redirect,
     json_or_none,
@@ -343,51 +341,6 @@ class PolarClient:
     def send(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         """Send one planned request as it is written in the plan."""
         return self._request(method, path, json=body)
-
-    # -- usage: quantities and customer meters (read only) ----------------------------------
-
-    def meter_quantities(
-        self, meter_id: str, params: list[tuple[str, str]]
-    ) -> dict[str, Any]:
-        """GET /v1/meters/{id}/quantities (MeterQuantities: ``quantities`` buckets of
-        ``timestamp``/``quantity``, and ``total``); ``params`` as Polar names them."""
-        path = f"/v1/meters/{meter_id}/quantities"
-        data = self._request("GET", path, params=params)
-        buckets = data.get("quantities") if isinstance(data, dict) else None
-        if not (
-            isinstance(buckets, list)
-            and isinstance(data.get("total"), int | float)
-            and all(
-                isinstance(b, dict) and isinstance(b.get("timestamp"), str)
-                and isinstance(b.get("quantity"), int | float) for b in buckets
-            )
-        ):
-            raise PolarAPIError(f"GET {path}: Polar's answer is not a meter's quantities")
-        return data
-
-    def list_customer_meters(self, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
-        """Every customer meter (GET /v1/customer-meters/) matching ``params`` (``meter_id``,
-        ``customer_id``, ``external_customer_id``), all pages, each once."""
-        seen: dict[str, dict[str, Any]] = {}
-        base = [*params, ("limit", str(PAGE_LIMIT)), ("sorting", "created_at")]
-        if self.organization_id:
-            base.append(("organization_id", self.organization_id))
-        page = 1
-        while True:
-            data = self._request("GET", "/v1/customer-meters/", params=[*base, ("page", str(page))])
-            try:
-                items = data["items"]
-                _, max_page = check_pages("GET /v1/customer-meters/", data["pagination"],
-                                          PAGE_LIMIT, MAX_LISTED_CUSTOMER_METERS)
-                for item in items:
-                    seen.setdefault(str(item["id"]), item)
-            except (KeyError, TypeError, ValueError):
-                raise PolarAPIError(
-                    "GET /v1/customer-meters/: Polar's answer is not a list of customer meters"
-                ) from None
-            if page >= max_page:
-                return list(seen.values())
-            page += 1
 
 
 def _ms(started: float) -> int:
