@@ -21,7 +21,14 @@ from reconciler.cli.envopts import single_environment
 from reconciler.cli.options import program_options
 from reconciler.cli.protect import confirm_apply
 from reconciler.errors import Interrupted, UserError
-from reconciler.pipeline import PlanRequest, apply_run, check_appliable, plan_run, saved_plan_run
+from reconciler.pipeline import (
+    Planned,
+    PlanRequest,
+    apply_run,
+    check_appliable,
+    plan_run,
+    saved_plan_run,
+)
 from reconciler.plan import document as planfile
 from reconciler.plan.targeting import Targeting
 from reconciler.plan.types import Plan
@@ -137,19 +144,10 @@ def command(
 ) -> None:
     """Plan the meter files in PATHS (default meters/) against Polar and apply the changes."""
     color = use_color()
-    s = Styler(color)
     expected = _expected_digest(expect_digest, reviewed_plan)
     if plan_path:
-        if prune or resolve_duplicates:
-            flag = "--prune" if prune else "--resolve-duplicates"
-            raise UserError(f"{flag} goes with PATHS: a saved plan already holds its archive actions")
-        if expected:
-            raise UserError("--expect-digest and --reviewed-plan plan PATHS afresh: not with --plan")
-        if target or exclude:
-            raise UserError("--target/--exclude go with PATHS: a saved plan records its targeting")
-        if strict and not paths:
-            raise UserError("--strict checks the configuration: give the PATHS the saved plan "
-                            "was made from (a saved plan holds no warnings to check)")
+        _refuse_with_saved_plan(paths, prune, resolve_duplicates, bool(expected),
+                                bool(target or exclude), strict)
         planned = saved_plan_run(plan_path, connection(ctx), reporter(ctx), paths, strict)
         click.echo(render_text(planned.plan, color=color))
     else:
@@ -160,16 +158,32 @@ def command(
         click.echo(render_text(planned.plan, color=color))
         if expected is not None:
             _check_reviewed(planned.plan, expected)
-    plan = planned.plan
-    check_appliable(plan, allow_predicted_lock_change)
-    if plan.has_changes:  # a protected environment asks even for a saved plan
+    check_appliable(planned.plan, allow_predicted_lock_change)
+    if planned.plan.has_changes:  # a protected environment asks even for a saved plan
         confirm_apply(single_environment(ctx), auto_approve, bool(plan_path), _confirm)
-    if not plan.has_changes:
-        return
+        _apply(planned, Styler(color))
+
+
+def _refuse_with_saved_plan(paths: tuple[str, ...], prune: bool, resolve_duplicates: bool,
+                            reviewed: bool, targeted: bool, strict: bool) -> None:
+    """The options that plan afresh make no sense with --plan FILE, a plan already made."""
+    if prune or resolve_duplicates:
+        flag = "--prune" if prune else "--resolve-duplicates"
+        raise UserError(f"{flag} goes with PATHS: a saved plan already holds its archive actions")
+    if reviewed:
+        raise UserError("--expect-digest and --reviewed-plan plan PATHS afresh: not with --plan")
+    if targeted:
+        raise UserError("--target/--exclude go with PATHS: a saved plan records its targeting")
+    if strict and not paths:
+        raise UserError("--strict checks the configuration: give the PATHS the saved plan "
+                        "was made from (a saved plan holds no warnings to check)")
+
+
+def _apply(planned: Planned, s: Styler) -> None:
     click.echo("")
     result = apply_run(planned, on_outcome=_reporter(s))
     click.echo("")
-    _summary(plan, result, s)
+    _summary(planned.plan, result, s)
 
 
 def _reporter(s: Styler) -> Callable[[Outcome], None]:
