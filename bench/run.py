@@ -27,7 +27,8 @@ style, 3 processes, without the jsonschema reference (it validates the same docu
 figure is the flow style's); **files**: the same 10,000 meters as one file and as 10,000
 one-meter files, 3 processes each taking turns, no references (the ratio is of the two).
 **cli** relates the 10,000-meter ``plan`` command's CPU to the references of **cpu** (the
-same files). The targets are bench/targets.py's.
+same files). **diff**: bench/diff_cpu.py, the plan's tree diff against DeepDiff on the same
+changed meters. The targets are bench/targets.py's.
 
 Prints a table and writes everything to bench/results/latest.json, with the machine, its load
 average at the start of each stage and each stage's wall time; ``make bench`` then writes the
@@ -57,6 +58,7 @@ from typing import Any, Self
 
 import httpx
 
+from bench import diff_cpu
 from bench.emulator_proc import Emulator, running
 from bench.measure import Measured, run_measured
 from bench.targets import CPU_METERS, targets
@@ -383,6 +385,8 @@ def main() -> None:
         stages.start(f"10,000 files against one ({FILES_RUNS} processes each)")
         results["files"] = files_row()
         results["cli"] = cli_row(results)
+        stages.start(f"the tree diff of {diff_cpu.METERS:,} changed meters, and DeepDiff's")
+        results["diff"] = diff_cpu.measure()
     results["machine"]["load_average_after"] = _load()
     results["bench"] = stages.done()
     results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
