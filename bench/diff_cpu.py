@@ -1,6 +1,6 @@
 """The plan's tree diff (reconciler/plan/diff.py) against DeepDiff, the library it replaced
 (issue 16): CPU of the field differences of 3,000 changed meters, both in this process on
-the same pairs, ours the fastest of three runs, DeepDiff's of one (about 7 s, steady).
+the same pairs, ours the fastest of three runs, DeepDiff's of one (about 8 s, steady).
 
 Each pair is a meter whose nested filter gained a clause at the front of its outer group
 (every later clause moves one place: the case an index-by-index comparison handles worst),

@@ -31,6 +31,10 @@ LOCAL_STATE = Path(".polar-meters") / "local.json"
 LOCAL_BASE_URL = "http://polar-meters.local"
 
 
+#: Target.organization_source when the meter files' organization_id named it
+FROM_CONFIGURATION = "the configuration's organization_id"
+
+
 @dataclass
 class Target:
     """A resolved server: what to call it in output, and how to reach it."""
@@ -47,7 +51,7 @@ class Target:
     notice: Callable[[str], None] | None = None  # retries shown on one line of a terminal
     environment: str | None = None  # the project file's environment, when one was chosen
     #: who named expected_organization_id, for the error when Polar's meters are another's
-    organization_source: str = "the configuration's organization_id"
+    organization_source: str = FROM_CONFIGURATION
 
     def client(self) -> PolarClient:
         """A client sharing this run's rate limiter: a 429 slows every request down."""
@@ -145,8 +149,7 @@ def resolve_target(
     if warning:
         print(warning, file=sys.stderr)
     org = organization_id or config_organization_id
-    source = ("--organization-id (POLAR_ORGANIZATION_ID)" if organization_id
-              else "the configuration's organization_id")
+    source = "--organization-id (POLAR_ORGANIZATION_ID)" if organization_id else FROM_CONFIGURATION
     if token.startswith("polar_oat_"):
         # the token names its organization: a given one is checked against what Polar
         # answers (as the configuration's is), never sent
